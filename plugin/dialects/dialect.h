@@ -1,0 +1,55 @@
+// A dialect is one platform's OTA wire protocol: which topics devices use and
+// what their payloads look like. Each dialect is a pure codec (no broker, no
+// storage): device message in -> engine event out; engine notification in ->
+// topic and payload out. One file per platform, registered in registry.cc.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/events.h"
+
+namespace ota {
+
+// The result of offering a device message to a dialect.
+struct ParseOutcome {
+  enum class Kind {
+    kNotMine,    // the topic is not one of this dialect's device topics
+    kEvent,      // a well-formed message: `event` holds it
+    kMalformed,  // this dialect's topic, but the payload is invalid: `error`
+  };
+  Kind kind = Kind::kNotMine;
+  DeviceEvent event;
+  std::string error;
+
+  static ParseOutcome not_mine() { return {}; }
+  static ParseOutcome of(DeviceEvent e) { return {Kind::kEvent, std::move(e), {}}; }
+  static ParseOutcome malformed(std::string why) {
+    return {Kind::kMalformed, {}, std::move(why)};
+  }
+};
+
+// A message for the broker to publish.
+struct OutboundMessage {
+  std::string topic;
+  std::string payload;
+  int qos = 1;
+  bool retain = false;
+};
+
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  virtual std::string_view name() const = 0;
+  // Cheap test used on every published message: could `topic` be one of
+  // this dialect's device topics? (false => parse() would say kNotMine)
+  virtual bool claims(std::string_view topic) const = 0;
+  virtual ParseOutcome parse(std::string_view topic,
+                             std::string_view payload) const = 0;
+  virtual OutboundMessage encode_notification(const Notification& n) const = 0;
+};
+
+// Limits every dialect enforces (seed 000/001).
+inline constexpr size_t kMaxDescLength = 128;  // characters, UTF-8 aware
+
+}  // namespace ota

@@ -1,0 +1,162 @@
+// The OTA domain model: devices, packages, jobs and per-device tasks.
+//
+// Plain value types with no behaviour beyond small helpers. The engine
+// (engine.h) owns the rules; the store (store.h) persists these values.
+// Times are milliseconds since the Unix epoch (TimeMs) everywhere.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ota {
+
+using TimeMs = int64_t;
+using PackageId = uint64_t;
+using JobId = uint64_t;
+
+// The module a version belongs to when a device names none (seeds 000/001).
+inline constexpr std::string_view kDefaultModule = "default";
+
+// A device is identified by its product and its name within the product.
+struct DeviceKey {
+  std::string product;
+  std::string device;
+  bool operator==(const DeviceKey&) const = default;
+  bool operator<(const DeviceKey& o) const {
+    return product != o.product ? product < o.product : device < o.device;
+  }
+};
+
+struct ModuleState {
+  std::string version;
+  TimeMs reported_at = 0;  // last version report for this module
+  bool operator==(const ModuleState&) const = default;
+};
+
+struct Device {
+  DeviceKey key;
+  std::map<std::string, ModuleState> modules;  // module name -> state
+  std::map<std::string, std::string> tags;
+  TimeMs first_seen = 0;
+  TimeMs last_seen = 0;  // last message of any kind from the device
+  bool operator==(const Device&) const = default;
+};
+
+enum class SignMethod : uint8_t { kMd5 = 0, kSha256 = 1 };
+
+struct Package {
+  PackageId id = 0;
+  std::string product;
+  std::string module = std::string(kDefaultModule);
+  std::string version;
+  std::vector<std::string> source_versions;  // empty: applies to any version
+  bool diff = false;
+  std::string url;  // external URL (object storage) the device downloads
+  uint64_t size = 0;
+  SignMethod sign_method = SignMethod::kMd5;
+  std::string sign;    // hex digest of the file by sign_method
+  std::string md5;     // hex MD5 when known (sent alongside sign, DESIGN §10)
+  std::string sha256;  // hex SHA-256 when known
+  std::string ext_data_json;  // a JSON object as text, or empty
+  std::string description;
+  bool verified = false;
+  TimeMs created_at = 0;
+  bool operator==(const Package&) const = default;
+};
+
+enum class JobType : uint8_t { kBatch = 0, kVerify = 1 };
+enum class JobState : uint8_t {
+  kDraft = 0,
+  kScheduled = 1,
+  kRunning = 2,
+  kPaused = 3,
+  kCompleted = 4,
+  kCanceled = 5,
+};
+
+struct Job {
+  JobId id = 0;
+  PackageId package_id = 0;
+  std::string product;  // the package's product, kept for lookups
+  std::string module;   // the package's module
+  JobType type = JobType::kBatch;
+  JobState state = JobState::kRunning;
+  std::vector<std::string> devices;  // explicit target list
+  int64_t timeout_s = 0;             // per-device timeout from notification
+  uint32_t task_count = 0;           // tasks created for this job
+  TimeMs created_at = 0;
+  TimeMs finished_at = 0;
+  bool operator==(const Job&) const = default;
+};
+
+// Task states. CONFIRM, QUEUED, NOTIFIED and IN_PROGRESS are "active": a
+// device holds at most one active task across all jobs and modules.
+enum class TaskState : uint8_t {
+  kConfirm = 0,
+  kQueued = 1,
+  kNotified = 2,
+  kInProgress = 3,
+  kSucceeded = 4,
+  kFailed = 5,
+  kCanceled = 6,
+};
+inline constexpr int kTaskStateCount = 7;
+
+inline bool is_active(TaskState s) {
+  return s == TaskState::kConfirm || s == TaskState::kQueued ||
+         s == TaskState::kNotified || s == TaskState::kInProgress;
+}
+
+// Why a task failed. Device codes -1..-4 map to the first four (seed 000).
+enum class FailReason : uint8_t {
+  kNone = 0,
+  kUpgradeFailed = 1,       // step -1
+  kDownloadFailed = 2,      // step -2
+  kVerifyFailed = 3,        // step -3
+  kFlashFailed = 4,         // step -4
+  kTimeout = 5,
+  kOffline = 6,
+  kDeviceBusy = 7,          // another task was active (seed 001)
+  kCanceledByOther = 8,
+  kSuperseded = 9,
+};
+
+struct TaskEvent {
+  TimeMs at = 0;
+  TaskState state = TaskState::kQueued;
+  int32_t step = 0;
+  std::string detail;  // device desc, or a reason of the engine's
+  bool operator==(const TaskEvent&) const = default;
+};
+
+// History kept per task; older entries are dropped first.
+inline constexpr size_t kMaxTaskHistory = 16;
+
+struct Task {
+  JobId job_id = 0;
+  DeviceKey device;
+  std::string module;
+  TaskState state = TaskState::kQueued;
+  int32_t step = 0;  // last reported progress step
+  FailReason reason = FailReason::kNone;
+  std::string detail;      // last desc or reason text
+  TimeMs deadline = 0;     // timeout instant while notified / in progress
+  uint32_t notify_count = 0;
+  TimeMs updated_at = 0;
+  std::vector<TaskEvent> history;
+  bool operator==(const Task&) const = default;
+};
+
+// Names as they appear in the control API, logs and $SYS topics.
+std::string_view to_string(TaskState s);
+std::string_view to_string(JobState s);
+std::string_view to_string(JobType s);
+std::string_view to_string(FailReason r);
+std::string_view to_string(SignMethod m);
+std::optional<SignMethod> sign_method_from_string(std::string_view s);
+
+}  // namespace ota
