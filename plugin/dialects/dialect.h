@@ -35,6 +35,9 @@ struct OutboundMessage {
   std::string payload;
   int qos = 1;
   bool retain = false;
+  // Empty: every subscriber of `topic`. Otherwise only this MQTT client
+  // (for shared topics such as CTWing's and for control replies).
+  std::string client_id;
 };
 
 class Dialect {

@@ -87,6 +87,9 @@ class Store {
                                        const Visitor<Task>& visit) = 0;
   // Number of tasks in each state, over all jobs (index: TaskState value).
   virtual TaskCounts task_counts() = 0;
+  // Number of tasks of one job in each state (kept by put_task, so reading
+  // it costs one lookup however large the job).
+  virtual TaskCounts job_task_counts(JobId job) = 0;
 
   // Due queue, ordered by time. Entries are hints: the engine checks each
   // against the task's current state when it comes due, so stale entries

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The README's start command: installs what is missing, builds, and runs
+# mosquitto on localhost with the OTA plugin and the quick-start
+# configuration, in the foreground (Ctrl-C stops it). State lives in
+# .quickstart/ (or $OTA_STATE_DIR); PORT picks the MQTT port (default 1883).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+port=${PORT:-1883}
+state=${OTA_STATE_DIR:-$root/.quickstart}
+
+"$root/packaging/install-deps.sh"
+"$root/packaging/build.sh"
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "mosquitto-ota: port $port is already in use (another broker?)." >&2
+  echo "Stop it, or choose another port: PORT=1884 $0" >&2
+  exit 1
+fi
+
+mkdir -p "$state/db"
+conf="$state/mosquitto.conf"
+sed -e "s|@PORT@|$port|g" -e "s|@PLUGIN@|${OTA_BUILD_DIR:-$root/build}/mosquitto_ota.so|g" \
+    -e "s|@DB@|$state/db|g" -e "s|@USER@|$(id -un)|g" \
+    "$root/broker-config/quickstart.conf" > "$conf"
+
+cat <<TXT
+
+mosquitto-ota is starting on mqtt://127.0.0.1:$port (config: $conf)
+
+First upgrade, in another terminal (seed 000's protocol, product pk1, device d1):
+  # 1. the device listens for upgrades and reports its version
+  mosquitto_sub -p $port -t '/ota/device/upgrade/pk1/d1' -v &
+  mosquitto_pub -p $port -t '/ota/device/inform/pk1/d1' -m '{"id":"1","params":{"version":"1.0.0"}}'
+  # 2. the operator adds firmware 2.0.0 and starts a job (admin user: admin)
+  mosquitto_rr -p $port -u admin -t '\$CONTROL/ota/v1' -e '\$CONTROL/ota/v1/response' -m '{"commands":[{"command":"createPackage","product":"pk1","version":"2.0.0","url":"https://example.com/fw-2.0.0.bin","size":432945,"sign":"93230c3bde425a9d93230c3bde425a9d","signMethod":"MD5"}]}'
+  mosquitto_rr -p $port -u admin -t '\$CONTROL/ota/v1' -e '\$CONTROL/ota/v1/response' -m '{"commands":[{"command":"createJob","packageId":1,"devices":["d1"]}]}'
+  # 3. the device reports progress, then its new version
+  mosquitto_pub -p $port -t '/ota/device/progress/pk1/d1' -m '{"id":"2","params":{"step":"50","desc":"downloading"}}'
+  mosquitto_pub -p $port -t '/ota/device/inform/pk1/d1' -m '{"id":"3","params":{"version":"2.0.0"}}'
+  # 4. see the result
+  mosquitto_rr -p $port -u admin -t '\$CONTROL/ota/v1' -e '\$CONTROL/ota/v1/response' -m '{"commands":[{"command":"getDevice","product":"pk1","device":"d1"}]}'
+  mosquitto_sub -p $port -t '\$SYS/broker/ota/#' -v -W 2
+
+TXT
+exec mosquitto -c "$conf"

@@ -1,0 +1,28 @@
+// The $CONTROL/ota/v1 command API in the dynamic-security envelope:
+//   {"commands":[{"command":"getJob","correlationData":"7","jobId":1}]}
+// -> {"responses":[{"command":"getJob","correlationData":"7","data":{...}}]}
+// Commands are answered in order; a failing command gets an "error" member
+// and does not stop the others.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "control/command.h"
+
+namespace ota {
+
+inline constexpr std::string_view kControlTopic = "$CONTROL/ota/v1";
+inline constexpr std::string_view kControlResponseTopic = "$CONTROL/ota/v1/response";
+
+struct ControlOutcome {
+  std::string response;   // the reply payload
+  size_t commands = 0;    // commands seen
+  size_t failed = 0;      // commands answered with an error
+};
+
+// `authorised` false answers every command with "not authorised".
+ControlOutcome handle_control_payload(std::string_view payload,
+                                      CommandContext& ctx, bool authorised);
+
+}  // namespace ota

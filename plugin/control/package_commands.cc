@@ -1,0 +1,101 @@
+// createPackage, getPackage, listPackages.
+#include "control/command.h"
+#include "control/views.h"
+
+namespace ota {
+namespace {
+
+constexpr size_t kMaxNameBytes = 128;
+constexpr size_t kMaxUrlBytes = 2048;
+constexpr size_t kMaxDescriptionBytes = 1024;
+constexpr size_t kMaxExtDataBytes = 4096;
+
+}  // namespace
+
+CommandReply create_package_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error;
+  PackageSpec spec;
+  std::string sign_method = "MD5";
+  int64_t size = 0;
+  const json_t* sources = nullptr;
+  const json_t* ext = nullptr;
+  if (!check_fields(cmd, {"product", "module", "version", "url", "size", "sign",
+                          "signMethod", "sourceVersions", "diff", "extData",
+                          "description"}, &error) ||
+      !get_name(cmd, "product", &spec.product, kMaxNameBytes, &error) ||
+      !json::get_string(cmd, "module", &spec.module, true, &error) ||
+      !get_name(cmd, "version", &spec.version, kMaxNameBytes, &error) ||
+      !json::get_string(cmd, "url", &spec.url, false, &error) ||
+      !json::get_int64(cmd, "size", &size, false, &error) ||
+      !json::get_string(cmd, "sign", &spec.sign, false, &error) ||
+      !json::get_string(cmd, "signMethod", &sign_method, false, &error) ||
+      !json::get_array(cmd, "sourceVersions", &sources, true, &error) ||
+      !json::get_bool(cmd, "diff", &spec.diff, true, &error) ||
+      !json::get_object(cmd, "extData", &ext, true, &error) ||
+      !json::get_string(cmd, "description", &spec.description, true, &error)) {
+    return Error{error};
+  }
+  if (spec.module.empty() || spec.module.size() > kMaxNameBytes) {
+    return Error{"field 'module' must be 1 to 128 bytes long"};
+  }
+  if (spec.url.size() > kMaxUrlBytes ||
+      (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0)) {
+    return Error{"field 'url' must be an http:// or https:// URL of at most 2048 bytes"};
+  }
+  if (size <= 0) return Error{"field 'size' must be a positive integer (bytes)"};
+  spec.size = static_cast<uint64_t>(size);
+  std::optional<SignMethod> method = sign_method_from_string(sign_method);
+  if (!method) return Error{"field 'signMethod' must be \"MD5\" or \"SHA256\""};
+  spec.sign_method = *method;
+  if (spec.description.size() > kMaxDescriptionBytes) {
+    return Error{"field 'description' must be at most 1024 bytes"};
+  }
+  if (sources) {
+    size_t i;
+    json_t* v;
+    json_array_foreach(const_cast<json_t*>(sources), i, v) {
+      if (!json_is_string(v) || json_string_length(v) == 0) {
+        return Error{"field 'sourceVersions' must be an array of non-empty strings"};
+      }
+      spec.source_versions.emplace_back(json_string_value(v), json_string_length(v));
+    }
+  }
+  if (ext) {
+    spec.ext_data_json = json::dump(ext);
+    if (spec.ext_data_json.size() > kMaxExtDataBytes) {
+      return Error{"field 'extData' must be at most 4096 bytes as JSON"};
+    }
+  }
+  Result<Package> created = ctx.engine.create_package(spec, ctx.now);
+  if (!created) return Error{created.error()};
+  return wrap("package", package_json(created.value()));
+}
+
+CommandReply get_package_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error;
+  uint64_t id = 0;
+  if (!check_fields(cmd, {"packageId"}, &error) ||
+      !get_id(cmd, "packageId", &id, &error)) {
+    return Error{error};
+  }
+  std::optional<Package> p = ctx.store.get_package(id);
+  if (!p) return Error{"package " + std::to_string(id) + " does not exist"};
+  return wrap("package", package_json(*p));
+}
+
+CommandReply list_packages_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error;
+  std::string product;
+  if (!check_fields(cmd, {"product"}, &error) ||
+      !json::get_string(cmd, "product", &product, true, &error)) {
+    return Error{error};
+  }
+  json_t* list = json_array();
+  ctx.store.for_each_package([&](const Package& p) {
+    if (product.empty() || p.product == product) json_array_append_new(list, package_json(p));
+    return true;
+  });
+  return wrap("packages", list);
+}
+
+}  // namespace ota

@@ -1,0 +1,18 @@
+#include "dialects/registry.h"
+
+#include "dialects/aliyun.h"
+
+namespace ota {
+
+std::unique_ptr<Dialect> make_dialect(std::string_view name,
+                                      const DialectOptions& options) {
+  if (name == "aliyun") {
+    return std::make_unique<AliyunDialect>(
+        AliyunOptions{.code = options.aliyun_code});
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> dialect_names() { return {"aliyun"}; }
+
+}  // namespace ota

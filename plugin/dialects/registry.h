@@ -1,0 +1,26 @@
+// The dialects this build knows, by name: the one place that maps a product's
+// configured dialect name to a codec.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dialects/dialect.h"
+
+namespace ota {
+
+// Per-dialect settings from the broker configuration.
+struct DialectOptions {
+  std::string aliyun_code = "200";  // "200" SagooIOT, "1000" Alibaba
+};
+
+// nullptr if `name` is not a known dialect.
+std::unique_ptr<Dialect> make_dialect(std::string_view name,
+                                      const DialectOptions& options);
+
+// Every name make_dialect() accepts, for configuration checks and messages.
+std::vector<std::string_view> dialect_names();
+
+}  // namespace ota

@@ -1,0 +1,103 @@
+// The OTA service as the broker sees it: device messages and control
+// commands in, messages to publish out. It composes the store, the engine,
+// the dialects and the control API, and owns the durability rule:
+//
+//   Everything that happens during one broker loop iteration is one LMDB
+//   write transaction. flush() (called from the broker's TICK) runs due
+//   work, commits, and only then hands back the messages to publish. A
+//   batch that causes messages is synced to disk before they leave; a batch
+//   that causes none (plain version reports) is synced within
+//   sync_interval_ms. See docs/decisions.md.
+//
+// No mosquitto headers here: plugin/broker/ adapts this to the plugin API,
+// and tests drive it directly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dialects/dialect.h"
+#include "engine/engine.h"
+#include "service/plugin_options.h"
+
+namespace ota {
+
+class LmdbStore;
+
+// Who sent a message. `handle` identifies the connection (mosquitto's
+// struct mosquitto*), which outlives a client id taken over by a reconnect.
+struct ClientInfo {
+  const void* handle = nullptr;
+  std::string_view client_id;
+  std::string_view username;
+};
+
+enum class LogLevel { kDebug, kInfo, kNotice, kWarning, kError };
+using Logger = std::function<void(LogLevel, const std::string&)>;
+
+// What the broker should do with a client's PUBLISH after the plugin read it.
+enum class MessageVerdict { kPass, kDrop };
+
+struct ServiceCounters {
+  uint64_t messages_received = 0;   // OTA device messages seen
+  uint64_t messages_rejected = 0;   // malformed, oversized, unknown device
+  uint64_t notifications_sent = 0;
+  uint64_t control_commands = 0;
+  uint64_t control_errors = 0;
+  uint64_t store_errors = 0;        // batches lost to a storage failure
+};
+
+class OtaService {
+ public:
+  // Opens the database; an Error says why the plugin cannot start.
+  static Result<std::unique_ptr<OtaService>> open(const PluginOptions& options,
+                                                  Logger logger);
+  ~OtaService();
+
+  MessageVerdict on_message(std::string_view topic, std::string_view payload,
+                            const ClientInfo& client, TimeMs now);
+  void on_control(std::string_view payload, const ClientInfo& client, TimeMs now);
+  void on_disconnect(const void* handle);
+
+  // Once per broker loop iteration: runs due work, commits the batch and
+  // returns what to publish now (notifications, control replies, $SYS).
+  std::vector<OutboundMessage> flush(TimeMs now);
+  // Commits and syncs whatever is pending (broker shutdown).
+  void close();
+
+  const ServiceCounters& counters() const { return counters_; }
+  bool is_online(const DeviceKey& key) const;
+
+ private:
+  OtaService(const PluginOptions& options, Logger logger,
+             std::unique_ptr<LmdbStore> store);
+  void reject(std::string_view topic, const ClientInfo& client,
+              const std::string& reason, TimeMs now);
+  void queue_notifications(Outbox& out);
+  void lose_batch(const std::exception& e);
+  void append_sys_messages(TimeMs now, std::vector<OutboundMessage>& out);
+  const Dialect& dialect_for(const std::string& product) const;
+
+  PluginOptions options_;
+  Logger log_;
+  std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<Engine> engine_;
+  std::vector<std::unique_ptr<Dialect>> dialects_;  // [0] is the default
+  std::vector<OutboundMessage> pending_;  // leaves after the next commit
+  std::map<DeviceKey, const void*> online_;  // device -> its connection
+  ServiceCounters counters_;
+  TimeMs last_sync_ = 0;
+  bool unsynced_ = false;
+  TimeMs next_sys_ = 0;
+  std::set<JobId> sys_jobs_;   // jobs whose counts are retained under $SYS
+  TimeMs log_window_ = 0;      // rejection log lines are rate-limited
+  uint32_t log_lines_ = 0;
+  uint64_t log_suppressed_ = 0;
+};
+
+}  // namespace ota

@@ -1,0 +1,135 @@
+#include "service/plugin_options.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "dialects/registry.h"
+
+namespace ota {
+namespace {
+
+std::string trim(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return "";
+  const size_t e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const size_t comma = s.find(',');
+    std::string item = trim(s.substr(0, comma));
+    if (!item.empty()) out.push_back(std::move(item));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::optional<int64_t> parse_int(std::string_view s, int64_t min, int64_t max) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  if (s == "true" || s == "yes" || s == "on" || s == "1") return true;
+  if (s == "false" || s == "no" || s == "off" || s == "0") return false;
+  return std::nullopt;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+std::string PluginOptions::describe() const {
+  return "db_path=" + db_path + " admins=" + (admins.empty() ? "(none)" : join(admins)) +
+         " default_dialect=" + default_dialect + " aliyun_code=" + aliyun_code +
+         " sys_interval=" + std::to_string(sys_interval_s) +
+         " max_payload_bytes=" + std::to_string(max_payload_bytes) +
+         " auto_register=" + (auto_register ? "true" : "false") +
+         " default_timeout=" + std::to_string(default_timeout_s) +
+         " db_map_size_mb=" + std::to_string(db_map_size_mb) +
+         " sync_interval_ms=" + std::to_string(sync_interval_ms) +
+         " consume_device_messages=" + (consume_device_messages ? "true" : "false");
+}
+
+Result<PluginOptions> parse_plugin_options(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  PluginOptions o;
+  // Each setter returns an error text, empty when the value was accepted.
+  auto integer = [](int64_t min, int64_t max, auto store) {
+    return [=](const std::string& v) -> std::string {
+      std::optional<int64_t> n = parse_int(v, min, max);
+      if (!n) {
+        return "must be an integer from " + std::to_string(min) + " to " +
+               std::to_string(max);
+      }
+      store(*n);
+      return "";
+    };
+  };
+  auto boolean = [](auto store) {
+    return [=](const std::string& v) -> std::string {
+      std::optional<bool> b = parse_bool(v);
+      if (!b) return "must be true or false";
+      store(*b);
+      return "";
+    };
+  };
+  const std::map<std::string, std::function<std::string(const std::string&)>> setters = {
+      {"db_path", [&](const std::string& v) { o.db_path = v; return std::string(); }},
+      {"admins", [&](const std::string& v) { o.admins = split_list(v); return std::string(); }},
+      {"default_dialect",
+       [&](const std::string& v) -> std::string {
+         if (!make_dialect(v, DialectOptions{})) {
+           std::string known;
+           for (std::string_view n : dialect_names()) known += (known.empty() ? "" : ", ") + std::string(n);
+           return "must be one of: " + known;
+         }
+         o.default_dialect = v;
+         return "";
+       }},
+      {"aliyun_code",
+       [&](const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         o.aliyun_code = v;
+         return "";
+       }},
+      {"sys_interval", integer(0, 86400, [&](int64_t n) { o.sys_interval_s = n; })},
+      {"max_payload_bytes", integer(256, 1 << 24, [&](int64_t n) { o.max_payload_bytes = n; })},
+      {"auto_register", boolean([&](bool b) { o.auto_register = b; })},
+      {"default_timeout", integer(1, 30LL * 86400, [&](int64_t n) { o.default_timeout_s = n; })},
+      {"db_map_size_mb", integer(1, 1 << 22, [&](int64_t n) { o.db_map_size_mb = n; })},
+      {"sync_interval_ms", integer(0, 60000, [&](int64_t n) { o.sync_interval_ms = n; })},
+      {"consume_device_messages", boolean([&](bool b) { o.consume_device_messages = b; })},
+  };
+
+  for (const auto& [raw_key, raw_value] : pairs) {
+    const std::string value = trim(raw_value);
+    auto setter = setters.find(raw_key);
+    if (setter == setters.end()) {
+      return Error{"unknown option plugin_opt_" + raw_key +
+                   " (see docs/configuration.md)"};
+    }
+    std::string problem = setter->second(value);
+    if (!problem.empty()) {
+      return Error{"plugin_opt_" + raw_key + " '" + value + "' " + problem};
+    }
+  }
+  if (o.db_path.empty()) {
+    return Error{"plugin_opt_db_path is required: the directory of the OTA database"};
+  }
+  return o;
+}
+
+}  // namespace ota

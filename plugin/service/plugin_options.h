@@ -1,0 +1,38 @@
+// The plugin's configuration: `plugin_opt_<key> <value>` lines of
+// mosquitto.conf, validated once at start. Every key is documented in
+// docs/configuration.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/result.h"
+
+namespace ota {
+
+struct PluginOptions {
+  std::string db_path;                  // required: the LMDB directory
+  std::vector<std::string> admins;      // usernames allowed on $CONTROL/ota/#
+  std::string default_dialect = "aliyun";
+  std::string aliyun_code = "200";      // "200" SagooIOT, "1000" Alibaba
+  int64_t sys_interval_s = 10;          // 0 disables $SYS/broker/ota/#
+  size_t max_payload_bytes = 16384;     // larger device messages are rejected
+  bool auto_register = true;            // version reports register devices
+  int64_t default_timeout_s = 3600;     // per-device task timeout
+  size_t db_map_size_mb = 1024;         // LMDB map size (upper bound on disk)
+  int64_t sync_interval_ms = 1000;      // see docs/decisions.md "durability"
+  bool consume_device_messages = false; // stop OTA messages at the plugin
+
+  // One line for the start-up log.
+  std::string describe() const;
+};
+
+// Parses key/value pairs (keys without the `plugin_opt_` prefix). Unknown
+// keys and bad values are errors, so a typo stops the broker at start
+// instead of running half-configured.
+Result<PluginOptions> parse_plugin_options(
+    const std::vector<std::pair<std::string, std::string>>& pairs);
+
+}  // namespace ota

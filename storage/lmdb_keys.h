@@ -1,0 +1,63 @@
+// Key layout of the LMDB databases. LMDB orders keys bytewise, so numbers
+// are big-endian and names are NUL-terminated: a cursor walks devices in
+// name order, a job's tasks together, and the due queue earliest first.
+//
+//   devices       product \0 device                    -> device record
+//   packages      be64(id)                             -> package record
+//   jobs          be64(id)                             -> job record
+//   tasks         be64(job) product \0 device          -> task record
+//   device_tasks  product \0 device \0 be64(job)       -> (empty)
+//   active        product \0 device                    -> be64(job)
+//   due           be64(at ^ 2^63) kind be64(job) product \0 device -> (empty)
+//   meta          name [be64(job)]                     -> be64 numbers
+//
+// MQTT topic names cannot contain NUL, so NUL is a safe separator; keys
+// built from names that contain one are refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/model.h"
+#include "engine/store.h"
+
+namespace ota::lmdb_keys {
+
+void append_be64(std::string& out, uint64_t v);
+// Reads 8 big-endian bytes at `at`; the caller checks the length.
+uint64_t read_be64(std::string_view bytes, size_t at);
+std::string be64(uint64_t v);
+
+// product \0 device. Throws StoreError if either name contains NUL.
+std::string device_key(const DeviceKey& device);
+// The inverse of device_key(); throws StoreError if there is no NUL.
+DeviceKey parse_device_key(std::string_view key);
+// product \0: the prefix every device key of that product starts with.
+std::string product_prefix(const std::string& product);
+
+std::string task_key(JobId job, const DeviceKey& device);
+// be64(job): the prefix of every task key of that job.
+std::string job_prefix(JobId job);
+
+std::string device_task_key(const DeviceKey& device, JobId job);
+// product \0 device \0: the prefix of every device_tasks key of the device.
+std::string device_tasks_prefix(const DeviceKey& device);
+// The job in a device_tasks key.
+JobId parse_device_task_job(std::string_view key);
+
+std::string due_key(const DueItem& item);
+DueItem parse_due_key(std::string_view key);
+// The time part of a due key, sortable as unsigned bytes.
+uint64_t due_time_bits(TimeMs at);
+
+// Names of the counters in the meta database.
+inline constexpr std::string_view kSchemaVersionKey = "schema_version";
+inline constexpr std::string_view kNextPackageIdKey = "next_package_id";
+inline constexpr std::string_view kNextJobIdKey = "next_job_id";
+// kTaskStateCount be64 counts, indexed by TaskState value.
+inline constexpr std::string_view kTaskCountsKey = "task_counts";
+// The same counts for one job: "job_task_counts" be64(job).
+std::string job_task_counts_key(JobId job);
+
+}  // namespace ota::lmdb_keys

@@ -1,0 +1,524 @@
+#include "storage/lmdb_store.h"
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "storage/lmdb_keys.h"
+#include "storage/record_codec.h"
+
+namespace ota {
+namespace {
+
+namespace keys = lmdb_keys;
+
+enum Db : size_t {
+  kMeta,
+  kDevices,
+  kPackages,
+  kJobs,
+  kTasks,
+  kDeviceTasks,
+  kActive,
+  kDue,
+  kDbCount,
+};
+
+constexpr const char* kDbNames[kDbCount] = {
+    "meta", "devices", "packages",    "jobs",
+    "tasks", "device_tasks", "active", "due",
+};
+
+// Owner-only: the store holds download URLs and signatures.
+constexpr mode_t kDirMode = 0700;
+constexpr mdb_mode_t kFileMode = 0600;
+
+MDB_val to_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+std::string_view to_view(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+void make_directory(const std::string& dir) {
+  if (dir.empty()) throw StoreError("store directory is not set");
+  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
+    throw StoreError("cannot create store directory " + dir + ": " +
+                     std::strerror(errno));
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    throw StoreError("cannot access store directory " + dir + ": " +
+                     std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw StoreError("store path " + dir + " is not a directory");
+  }
+}
+
+uint64_t decode_u64(std::string_view bytes, std::string_view what) {
+  if (bytes.size() != 8) {
+    throw StoreError("corrupt " + std::string(what) + ": " +
+                     std::to_string(bytes.size()) + " bytes, expected 8");
+  }
+  return keys::read_be64(bytes, 0);
+}
+
+// Moves one task from state `from` (none: a new task) to `to`.
+void move_count(TaskCounts& counts, std::optional<TaskState> from,
+                TaskState to) {
+  // A count at zero here can only mean damage; do not let it wrap around.
+  if (from && counts[static_cast<size_t>(*from)] > 0) {
+    --counts[static_cast<size_t>(*from)];
+  }
+  ++counts[static_cast<size_t>(to)];
+}
+
+}  // namespace
+
+// The environment, its database handles and the open write transaction.
+// Every LMDB call goes through here so that each failure aborts the
+// transaction and becomes a StoreError naming the directory.
+class LmdbStore::Env {
+ public:
+  explicit Env(std::string dir) : dir_(std::move(dir)) {}
+
+  ~Env() {
+    abort();
+    if (env_ == nullptr) return;
+    // A clean close should not leave commits waiting for a sync that no
+    // one will call; errors here have nowhere to go.
+    if (unsynced_) mdb_env_sync(env_, 1);
+    mdb_env_close(env_);
+  }
+
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  void open(const LmdbStoreOptions& opts) {
+    make_directory(dir_);
+    int rc = mdb_env_create(&env_);
+    if (rc != 0) {
+      env_ = nullptr;
+      fail_open(rc);
+    }
+    if ((rc = mdb_env_set_maxdbs(env_, kDbCount)) != 0 ||
+        (rc = mdb_env_set_mapsize(env_, opts.map_size)) != 0 ||
+        (rc = mdb_env_open(env_, dir_.c_str(), MDB_NOSYNC, kFileMode)) != 0) {
+      fail_open(rc);
+    }
+    max_key_ = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
+    for (size_t db = 0; db < kDbCount; ++db) {
+      check(mdb_dbi_open(txn(), kDbNames[db], MDB_CREATE, &dbis_[db]),
+            std::string("open database ") + kDbNames[db]);
+    }
+    check_schema();
+    // Commit even when nothing changed: the database handles outlive the
+    // transaction only if it commits.
+    wrote_ = true;
+    commit(/*durable=*/true);
+  }
+
+  MDB_txn* txn() {
+    if (txn_ == nullptr) {
+      check(mdb_txn_begin(env_, nullptr, 0, &txn_), "begin transaction");
+    }
+    return txn_;
+  }
+
+  bool in_transaction() const { return txn_ != nullptr; }
+
+  void commit(bool durable) {
+    if (txn_ != nullptr && !wrote_) {
+      abort();  // nothing to commit, so nothing to sync either
+    } else if (txn_ != nullptr) {
+      MDB_txn* txn = std::exchange(txn_, nullptr);
+      wrote_ = false;
+      // mdb_txn_commit frees the transaction even when it fails.
+      int rc = mdb_txn_commit(txn);
+      if (rc != 0) throw error(rc, "commit");
+      unsynced_ = true;
+    }
+    if (durable && unsynced_) sync();
+  }
+
+  void abort() {
+    if (txn_ == nullptr) return;
+    mdb_txn_abort(std::exchange(txn_, nullptr));
+    wrote_ = false;
+  }
+
+  void sync() {
+    int rc = mdb_env_sync(env_, 1);
+    if (rc != 0) throw error(rc, "sync");
+    unsynced_ = false;
+  }
+
+  // The value is valid until the next write of this transaction.
+  std::optional<std::string_view> get(Db db, std::string_view key) {
+    if (key.size() > max_key_) return std::nullopt;  // cannot be stored
+    MDB_val k = to_val(key);
+    MDB_val v;
+    int rc = mdb_get(txn(), dbis_[db], &k, &v);
+    if (rc == MDB_NOTFOUND) return std::nullopt;
+    check(rc, "read");
+    return to_view(v);
+  }
+
+  // Refuses a key LMDB could not store, before anything is written, so a
+  // device with an absurdly long name fails alone and not its whole batch.
+  void check_key(std::string_view key) const {
+    if (key.size() > max_key_) {
+      throw StoreError("key of " + std::to_string(key.size()) +
+                       " bytes exceeds LMDB's limit of " +
+                       std::to_string(max_key_));
+    }
+  }
+
+  void put(Db db, std::string_view key, std::string_view value) {
+    check_key(key);
+    MDB_val k = to_val(key);
+    MDB_val v = to_val(value);
+    check(mdb_put(txn(), dbis_[db], &k, &v, 0),
+          std::string("write to ") + kDbNames[db]);
+    wrote_ = true;
+  }
+
+  bool del(Db db, std::string_view key) {
+    if (key.size() > max_key_) return false;
+    MDB_val k = to_val(key);
+    int rc = mdb_del(txn(), dbis_[db], &k, nullptr);
+    if (rc == MDB_NOTFOUND) return false;
+    check(rc, std::string("delete from ") + kDbNames[db]);
+    wrote_ = true;
+    return true;
+  }
+
+  uint64_t entries(Db db) {
+    MDB_stat st;
+    check(mdb_stat(txn(), dbis_[db], &st), "stat");
+    return st.ms_entries;
+  }
+
+  uint64_t get_u64(std::string_view name, uint64_t missing) {
+    auto bytes = get(kMeta, name);
+    return bytes ? decode_u64(*bytes, "meta " + std::string(name)) : missing;
+  }
+
+  void put_u64(std::string_view name, uint64_t v) {
+    put(kMeta, name, keys::be64(v));
+  }
+
+  // Calls fn(key, value) for the keys starting with `prefix` in order,
+  // beginning strictly after `after` if it is not empty (it must start with
+  // `prefix`), until fn returns false. fn gets copies and may write to the
+  // store or even commit: no cursor is held while it runs, each step seeks
+  // afresh past the previous key.
+  template <typename Fn>
+  void scan(Db db, std::string_view prefix, std::string_view after, Fn&& fn) {
+    std::string from(after.empty() ? prefix : after);
+    bool skip_from = !after.empty();
+    std::string key;
+    std::string value;
+    while (seek(db, from, skip_from, key, value) && key.starts_with(prefix)) {
+      if (!fn(std::string_view(key), std::string_view(value))) return;
+      std::swap(from, key);
+      skip_from = true;
+    }
+  }
+
+ private:
+  // Copies out the first entry at or (with skip_from) after `from`.
+  bool seek(Db db, std::string_view from, bool skip_from, std::string& key,
+            std::string& value) {
+    MDB_cursor* cursor = nullptr;
+    check(mdb_cursor_open(txn(), dbis_[db], &cursor), "open cursor");
+    MDB_val k = to_val(from.substr(0, max_key_));
+    MDB_val v;
+    int rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+                          : mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+    // Only an over-long `from` (truncated above) can land before it.
+    while (rc == 0 && (to_view(k) < from || (skip_from && to_view(k) == from))) {
+      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0) {
+      key.assign(to_view(k));
+      value.assign(to_view(v));
+    }
+    // Close before check(): aborting the transaction frees its cursors.
+    mdb_cursor_close(cursor);
+    if (rc == MDB_NOTFOUND) return false;
+    check(rc, std::string("scan ") + kDbNames[db]);
+    return true;
+  }
+
+  void check_schema() {
+    auto bytes = get(kMeta, keys::kSchemaVersionKey);
+    if (!bytes) {
+      put_u64(keys::kSchemaVersionKey, kLmdbSchemaVersion);
+      return;
+    }
+    uint64_t version = decode_u64(*bytes, "schema version");
+    if (version > kLmdbSchemaVersion) {
+      abort();  // leaves the files as they were
+      throw StoreError("database " + dir_ + " has schema version " +
+                       std::to_string(version) +
+                       "; this build understands up to " +
+                       std::to_string(kLmdbSchemaVersion));
+    }
+    if (version < 1) {
+      abort();
+      throw StoreError("database " + dir_ + " has invalid schema version " +
+                       std::to_string(version));
+    }
+  }
+
+  StoreError error(int rc, std::string_view what) const {
+    return StoreError("LMDB " + std::string(what) + " failed in " + dir_ +
+                      ": " + mdb_strerror(rc));
+  }
+
+  void check(int rc, std::string_view what) {
+    if (rc == 0) return;
+    abort();
+    throw error(rc, what);
+  }
+
+  [[noreturn]] void fail_open(int rc) {
+    throw StoreError("cannot open LMDB store in " + dir_ + ": " +
+                     mdb_strerror(rc));
+  }
+
+  std::string dir_;
+  MDB_env* env_ = nullptr;
+  MDB_txn* txn_ = nullptr;
+  MDB_dbi dbis_[kDbCount] = {};
+  size_t max_key_ = 0;
+  bool wrote_ = false;     // the open transaction has written something
+  bool unsynced_ = false;  // a commit has not been synced yet
+};
+
+std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
+                                           const LmdbStoreOptions& opts) {
+  auto env = std::make_unique<Env>(dir);
+  env->open(opts);
+  return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env)));
+}
+
+LmdbStore::LmdbStore(std::unique_ptr<Env> env) : env_(std::move(env)) {}
+LmdbStore::~LmdbStore() = default;
+
+void LmdbStore::commit(bool durable) { env_->commit(durable); }
+void LmdbStore::abort() { env_->abort(); }
+bool LmdbStore::in_transaction() const { return env_->in_transaction(); }
+void LmdbStore::sync() { env_->sync(); }
+
+// Devices.
+
+std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
+  auto bytes = env_->get(kDevices, keys::device_key(key));
+  if (!bytes) return std::nullopt;
+  return decode_device(*bytes);
+}
+
+void LmdbStore::put_device(const Device& device) {
+  env_->put(kDevices, keys::device_key(device.key), encode_device(device));
+}
+
+uint64_t LmdbStore::device_count() { return env_->entries(kDevices); }
+
+void LmdbStore::for_each_device(const std::string& product,
+                                const std::string& after,
+                                const Visitor<Device>& visit) {
+  std::string prefix = keys::product_prefix(product);
+  std::string from = after.empty() ? std::string() : prefix + after;
+  env_->scan(kDevices, prefix, from, [&](std::string_view, std::string_view v) {
+    return visit(decode_device(v));
+  });
+}
+
+// Packages and jobs.
+
+uint64_t LmdbStore::next_id(std::string_view counter) {
+  // Ids start at 1. An id handed out in a transaction that is then aborted
+  // is handed out again, harmlessly: nothing that used it was kept.
+  uint64_t id = env_->get_u64(counter, 1);
+  env_->put_u64(counter, id + 1);
+  return id;
+}
+
+PackageId LmdbStore::allocate_package_id() {
+  return next_id(keys::kNextPackageIdKey);
+}
+
+std::optional<Package> LmdbStore::get_package(PackageId id) {
+  auto bytes = env_->get(kPackages, keys::be64(id));
+  if (!bytes) return std::nullopt;
+  return decode_package(*bytes);
+}
+
+void LmdbStore::put_package(const Package& package) {
+  env_->put(kPackages, keys::be64(package.id), encode_package(package));
+}
+
+bool LmdbStore::delete_package(PackageId id) {
+  return env_->del(kPackages, keys::be64(id));
+}
+
+void LmdbStore::for_each_package(const Visitor<Package>& visit) {
+  env_->scan(kPackages, "", "", [&](std::string_view, std::string_view v) {
+    return visit(decode_package(v));
+  });
+}
+
+JobId LmdbStore::allocate_job_id() { return next_id(keys::kNextJobIdKey); }
+
+std::optional<Job> LmdbStore::get_job(JobId id) {
+  auto bytes = env_->get(kJobs, keys::be64(id));
+  if (!bytes) return std::nullopt;
+  return decode_job(*bytes);
+}
+
+void LmdbStore::put_job(const Job& job) {
+  env_->put(kJobs, keys::be64(job.id), encode_job(job));
+}
+
+void LmdbStore::for_each_job(const Visitor<Job>& visit) {
+  env_->scan(kJobs, "", "", [&](std::string_view, std::string_view v) {
+    return visit(decode_job(v));
+  });
+}
+
+// Tasks.
+
+std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
+  auto bytes = env_->get(kTasks, keys::task_key(job, device));
+  if (!bytes) return std::nullopt;
+  return decode_task(*bytes);
+}
+
+std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
+  auto bytes = env_->get(kActive, keys::device_key(device));
+  if (!bytes) return std::nullopt;
+  return decode_u64(*bytes, "active index entry");
+}
+
+bool LmdbStore::put_task(const Task& task) {
+  const std::string task_key = keys::task_key(task.job_id, task.device);
+  const std::string device_key = keys::device_key(task.device);
+  const std::string device_task_key =
+      keys::device_task_key(task.device, task.job_id);
+  // Everything that can refuse the write does so before the first put.
+  env_->check_key(task_key);
+  env_->check_key(device_task_key);
+
+  std::optional<TaskState> old_state;
+  if (auto bytes = env_->get(kTasks, task_key)) {
+    old_state = decode_task(*bytes).state;
+  }
+  const std::optional<JobId> active = active_job(task.device);
+  const bool now_active = is_active(task.state);
+  if (now_active && active && *active != task.job_id) return false;
+  const bool state_changed = old_state != task.state;
+  const std::string job_counts_key = keys::job_task_counts_key(task.job_id);
+  TaskCounts counts{};
+  TaskCounts job_counts{};
+  if (state_changed) {
+    counts = read_counts(keys::kTaskCountsKey);
+    job_counts = read_counts(job_counts_key);
+  }
+
+  env_->put(kTasks, task_key, encode_task(task));
+  if (now_active && active != task.job_id) {
+    env_->put(kActive, device_key, keys::be64(task.job_id));
+  } else if (!now_active && active == task.job_id) {
+    env_->del(kActive, device_key);
+  }
+  if (!old_state) env_->put(kDeviceTasks, device_task_key, "");
+  if (state_changed) {
+    move_count(counts, old_state, task.state);
+    write_counts(keys::kTaskCountsKey, counts);
+    move_count(job_counts, old_state, task.state);
+    write_counts(job_counts_key, job_counts);
+  }
+  return true;
+}
+
+void LmdbStore::for_each_task_of_job(JobId job, const Visitor<Task>& visit) {
+  env_->scan(kTasks, keys::job_prefix(job), "",
+             [&](std::string_view, std::string_view v) {
+               return visit(decode_task(v));
+             });
+}
+
+void LmdbStore::for_each_task_of_device(const DeviceKey& device,
+                                        const Visitor<Task>& visit) {
+  env_->scan(kDeviceTasks, keys::device_tasks_prefix(device), "",
+             [&](std::string_view key, std::string_view) {
+               std::optional<Task> task =
+                   get_task(keys::parse_device_task_job(key), device);
+               // The index and the task are written together, so a miss
+               // means damage; skip it rather than hide the other tasks.
+               return !task || visit(*task);
+             });
+}
+
+TaskCounts LmdbStore::task_counts() {
+  return read_counts(keys::kTaskCountsKey);
+}
+
+TaskCounts LmdbStore::job_task_counts(JobId job) {
+  return read_counts(keys::job_task_counts_key(job));
+}
+
+TaskCounts LmdbStore::read_counts(std::string_view meta_key) {
+  TaskCounts counts{};
+  auto bytes = env_->get(kMeta, meta_key);
+  if (!bytes) return counts;
+  if (bytes->size() != counts.size() * 8) {
+    throw StoreError("corrupt task counts: " + std::to_string(bytes->size()) +
+                     " bytes");
+  }
+  for (size_t i = 0; i < counts.size(); ++i) {
+    counts[i] = keys::read_be64(*bytes, i * 8);
+  }
+  return counts;
+}
+
+void LmdbStore::write_counts(std::string_view meta_key,
+                             const TaskCounts& counts) {
+  std::string bytes;
+  for (uint64_t n : counts) keys::append_be64(bytes, n);
+  env_->put(kMeta, meta_key, bytes);
+}
+
+// Due queue.
+
+void LmdbStore::add_due(const DueItem& item) {
+  // A repeated item has the same key and is stored once.
+  env_->put(kDue, keys::due_key(item), "");
+}
+
+std::vector<DueItem> LmdbStore::take_due(TimeMs now, size_t limit) {
+  std::vector<DueItem> due;
+  std::vector<std::string> taken;
+  if (limit == 0) return due;
+  const uint64_t now_bits = keys::due_time_bits(now);
+  // Read first, delete after: a corrupt key then throws before anything
+  // is removed.
+  env_->scan(kDue, "", "", [&](std::string_view key, std::string_view) {
+    if (key.size() >= 8 && keys::read_be64(key, 0) > now_bits) return false;
+    due.push_back(keys::parse_due_key(key));
+    taken.emplace_back(key);
+    return due.size() < limit;
+  });
+  for (const std::string& key : taken) env_->del(kDue, key);
+  return due;
+}
+
+}  // namespace ota

@@ -1,0 +1,99 @@
+// The engine's Store on LMDB (key layout: storage/lmdb_keys.h, records:
+// storage/record_codec.h).
+//
+// One write transaction is begun by the first Store call after a commit and
+// stays open, so the broker glue can group one loop iteration's writes and
+// commit them at once; every read goes through it and sees those writes.
+// The environment is opened with MDB_NOSYNC: commit(true) syncs, and
+// commit(false) leaves the data to the next sync (it survives a crash of
+// the process, not of the machine).
+//
+// Errors: every LMDB failure (map full, disk full, corruption) throws
+// StoreError and aborts the open transaction, losing its uncommitted writes
+// (the caller drops that batch); the next call begins a fresh one. A record
+// that fails to decode throws StoreError too but leaves the transaction as
+// it was, since nothing was written by that call.
+//
+// Single-threaded: use one LmdbStore from one thread.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "engine/store.h"
+
+namespace ota {
+
+struct LmdbStoreOptions {
+  // Largest size the database may grow to; LMDB reserves this much address
+  // space, not disk.
+  size_t map_size = size_t{1} << 30;
+};
+
+// Schema version of the databases this build writes and reads.
+inline constexpr uint64_t kLmdbSchemaVersion = 1;
+
+class LmdbStore final : public Store {
+ public:
+  // Opens (creating if missing, one directory level) the store in `dir`.
+  // Throws StoreError naming the path and the reason if it cannot, or if
+  // the data has a schema version newer than this build understands.
+  static std::unique_ptr<LmdbStore> open(const std::string& dir,
+                                         const LmdbStoreOptions& opts);
+
+  LmdbStore(const LmdbStore&) = delete;
+  LmdbStore& operator=(const LmdbStore&) = delete;
+  // Aborts an open transaction, syncs what was committed, and closes.
+  ~LmdbStore() override;
+
+  // Commits the open transaction, if any. With `durable`, also flushes every
+  // commit so far to disk before returning.
+  void commit(bool durable);
+  // Discards the open transaction's writes.
+  void abort();
+  bool in_transaction() const;
+  // Flushes every commit so far to disk.
+  void sync();
+
+  std::optional<Device> get_device(const DeviceKey& key) override;
+  void put_device(const Device& device) override;
+  uint64_t device_count() override;
+  void for_each_device(const std::string& product, const std::string& after,
+                       const Visitor<Device>& visit) override;
+
+  PackageId allocate_package_id() override;
+  std::optional<Package> get_package(PackageId id) override;
+  void put_package(const Package& package) override;
+  bool delete_package(PackageId id) override;
+  void for_each_package(const Visitor<Package>& visit) override;
+
+  JobId allocate_job_id() override;
+  std::optional<Job> get_job(JobId id) override;
+  void put_job(const Job& job) override;
+  void for_each_job(const Visitor<Job>& visit) override;
+
+  std::optional<Task> get_task(JobId job, const DeviceKey& device) override;
+  bool put_task(const Task& task) override;
+  std::optional<JobId> active_job(const DeviceKey& device) override;
+  void for_each_task_of_job(JobId job, const Visitor<Task>& visit) override;
+  void for_each_task_of_device(const DeviceKey& device,
+                               const Visitor<Task>& visit) override;
+  TaskCounts task_counts() override;
+  TaskCounts job_task_counts(JobId job) override;
+
+  void add_due(const DueItem& item) override;
+  std::vector<DueItem> take_due(TimeMs now, size_t limit) override;
+
+ private:
+  class Env;  // the LMDB environment and its transaction (lmdb_store.cc)
+  explicit LmdbStore(std::unique_ptr<Env> env);
+
+  uint64_t next_id(std::string_view counter);
+  TaskCounts read_counts(std::string_view meta_key);
+  void write_counts(std::string_view meta_key, const TaskCounts& counts);
+
+  std::unique_ptr<Env> env_;
+};
+
+}  // namespace ota

@@ -1,0 +1,477 @@
+#include "dialects/aliyun.h"
+
+#include <gtest/gtest.h>
+#include <jansson.h>
+
+#include <string>
+#include <vector>
+
+#include "dialects/registry.h"
+
+namespace ota {
+namespace {
+
+using Kind = ParseOutcome::Kind;
+
+constexpr std::string_view kInform = "/ota/device/inform/a1Pk/dev-01";
+constexpr std::string_view kProgress = "/ota/device/progress/a1Pk/dev-01";
+
+// Seed 000, "上报ota相关信息", exactly as printed.
+constexpr std::string_view kSeedInform = R"({
+"id": "123",
+"params": {
+"version": "1.0.1",
+"module": "MCU"
+}
+})";
+
+// Seed 000, "上报升级进度信息", exactly as printed.
+constexpr std::string_view kSeedProgress = R"({
+"id": "123",
+"params": {
+"step": "-1",
+"desc": "OTA升级失败,请求不到升级包信息。",
+"module": "MCU"
+}
+})";
+
+ParseOutcome parse(std::string_view topic, std::string_view payload) {
+  return AliyunDialect().parse(topic, payload);
+}
+
+VersionReport inform_ok(std::string_view payload) {
+  ParseOutcome o = parse(kInform, payload);
+  EXPECT_EQ(o.kind, Kind::kEvent) << payload << " -> " << o.error;
+  const VersionReport* r = std::get_if<VersionReport>(&o.event);
+  EXPECT_NE(r, nullptr) << payload;
+  return r != nullptr ? *r : VersionReport{};
+}
+
+ProgressReport progress_ok(std::string_view payload) {
+  ParseOutcome o = parse(kProgress, payload);
+  EXPECT_EQ(o.kind, Kind::kEvent) << payload << " -> " << o.error;
+  const ProgressReport* r = std::get_if<ProgressReport>(&o.event);
+  EXPECT_NE(r, nullptr) << payload;
+  return r != nullptr ? *r : ProgressReport{};
+}
+
+// The error text for a payload that must be rejected.
+std::string malformed(std::string_view topic, std::string_view payload) {
+  ParseOutcome o = parse(topic, payload);
+  EXPECT_EQ(o.kind, Kind::kMalformed) << payload;
+  return o.error;
+}
+
+std::string repeat(std::string_view s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// --- topics ---
+
+TEST(AliyunDialect, NameAndClaims) {
+  AliyunDialect d;
+  EXPECT_EQ(d.name(), "aliyun");
+  EXPECT_TRUE(d.claims("/ota/device/inform/pk/dn"));
+  EXPECT_TRUE(d.claims("/ota/device/progress/pk/dn"));
+  EXPECT_TRUE(d.claims("/ota/device/inform/token"));  // cheap prefix test
+  EXPECT_FALSE(d.claims("/ota/inform"));
+  EXPECT_FALSE(d.claims("$ota/report/pid/dn"));
+  EXPECT_FALSE(d.claims("ota/device/inform/pk/dn"));
+  EXPECT_FALSE(d.claims(""));
+}
+
+TEST(AliyunDialect, TopicsThatAreNotMine) {
+  for (std::string_view topic : {
+           "/ota/device/inform/token",          // ThingsPanel
+           "/ota/device/progress/token",        // ThingsPanel
+           "/ota/device/upgrade/pk/dn",         // our own downstream topic
+           "/ota/device/request/pk/dn",         // SDK v3 pull, not yet
+           "/ota/device/inform/pk/dn/extra",
+           "/ota/device/inform/pk/dn/",
+           "/ota/device/inform//dn",
+           "/ota/device/inform/pk/",
+           "/ota/device/inform/",
+           "/ota/device/inform",
+           "/ota/device/",
+           "/ota/device//pk/dn",
+           "/ota/device/Inform/pk/dn",
+           "/ota/inform",
+           "/sys/pk/dn/thing/ota/firmware/get",
+           "",
+       }) {
+    // Not mine even with a valid payload, and before looking at it.
+    ParseOutcome o = parse(topic, kSeedInform);
+    EXPECT_EQ(o.kind, Kind::kNotMine) << topic;
+    EXPECT_EQ(parse(topic, "garbage").kind, Kind::kNotMine) << topic;
+  }
+}
+
+// --- inform ---
+
+TEST(AliyunDialect, ParsesSeedInform) {
+  VersionReport r = inform_ok(kSeedInform);
+  EXPECT_EQ(r.device, (DeviceKey{"a1Pk", "dev-01"}));
+  EXPECT_EQ(r.module, "MCU");
+  EXPECT_EQ(r.version, "1.0.1");
+}
+
+TEST(AliyunDialect, InformIdForms) {
+  EXPECT_EQ(inform_ok(R"({"id":0,"params":{"version":"1"}})").version, "1");
+  EXPECT_EQ(inform_ok(R"({"id":"0","params":{"version":"1"}})").version, "1");
+  EXPECT_EQ(inform_ok(R"({"id":4294967295,"params":{"version":"1"}})").version,
+            "1");
+  EXPECT_EQ(inform_ok(R"({"params":{"version":"1"}})").version, "1");
+  EXPECT_EQ(inform_ok(R"({"id":null,"params":{"version":"1"}})").version, "1");
+
+  EXPECT_EQ(malformed(kInform, R"({"id":-1,"params":{"version":"1"}})"),
+            "field 'id' must not be negative, got -1");
+  EXPECT_EQ(malformed(kInform, R"({"id":1.5,"params":{"version":"1"}})"),
+            "field 'id' must be a string or an integer, got 1.5");
+  EXPECT_EQ(malformed(kInform, R"({"id":true,"params":{"version":"1"}})"),
+            "field 'id' must be a string or an integer, got true");
+  EXPECT_EQ(malformed(kInform, R"({"id":{},"params":{"version":"1"}})"),
+            "field 'id' must be a string or an integer, got an object");
+}
+
+TEST(AliyunDialect, InformModuleAbsentOrEmptyIsDefault) {
+  EXPECT_EQ(inform_ok(R"({"id":"1","params":{"version":"2.0"}})").module,
+            "default");
+  EXPECT_EQ(
+      inform_ok(R"({"id":"1","params":{"version":"2.0","module":""}})").module,
+      "default");
+  EXPECT_EQ(
+      inform_ok(R"({"id":"1","params":{"version":"2.0","module":null}})")
+          .module,
+      "default");
+  EXPECT_EQ(inform_ok(R"({"params":{"version":"2.0","module":"default"}})")
+                .module,
+            "default");
+  EXPECT_EQ(inform_ok(R"({"params":{"version":"2.0","module":"WiFi"}})").module,
+            "WiFi");
+}
+
+TEST(AliyunDialect, InformIgnoresUnknownFields) {
+  VersionReport r = inform_ok(
+      R"({"id":"1","version":"1.0","params":{"version":"3","extra":[1]},"x":1})");
+  EXPECT_EQ(r.version, "3");
+}
+
+TEST(AliyunDialect, RejectsPayloadsThatAreNotAnObject) {
+  for (std::string_view topic : {kInform, kProgress}) {
+    for (std::string_view bad :
+         {"", "not json", "{", R"({"id":"1","params":{"version":"1"})",
+          "\xff\xfe", "{\"params\":{\"version\":\"\xc3\"}}"}) {
+      EXPECT_EQ(malformed(topic, bad).rfind("payload: invalid JSON at byte ",
+                                            0),
+                0u)
+          << bad;
+    }
+    EXPECT_EQ(malformed(topic, R"([{"params":{"version":"1"}}])"),
+              "payload: JSON must be an object, got an array");
+    EXPECT_EQ(malformed(topic, "42"), "payload: JSON must be an object, got 42");
+    EXPECT_EQ(malformed(topic, R"("x")"),
+              "payload: JSON must be an object, got a string");
+    EXPECT_EQ(malformed(topic, "null"),
+              "payload: JSON must be an object, got null");
+  }
+}
+
+TEST(AliyunDialect, RejectsDuplicateKeys) {
+  std::string e = malformed(
+      kInform, R"({"params":{"version":"1","version":"2"}})");
+  EXPECT_EQ(e.rfind("payload: invalid JSON at byte ", 0), 0u) << e;
+}
+
+TEST(AliyunDialect, OnlyTheGivenBytesAreRead) {
+  // The payload is not NUL-terminated: bytes past its end must not count.
+  std::string buffer = std::string(kSeedInform) + "garbage";
+  VersionReport r = inform_ok(std::string_view(buffer).substr(0,
+                                                              kSeedInform.size()));
+  EXPECT_EQ(r.version, "1.0.1");
+  // An embedded NUL is just an invalid byte.
+  std::string with_nul("{\"params\":{\"version\":\"1\"}}\0", 27);
+  EXPECT_EQ(malformed(kInform, with_nul).rfind("payload: invalid JSON", 0), 0u);
+}
+
+TEST(AliyunDialect, RejectsBadParams) {
+  for (std::string_view topic : {kInform, kProgress}) {
+    EXPECT_EQ(malformed(topic, R"({"id":"1"})"), "field 'params' is required");
+    EXPECT_EQ(malformed(topic, R"({"id":"1","params":null})"),
+              "field 'params' must be an object, got null");
+    EXPECT_EQ(malformed(topic, R"({"id":"1","params":"version=1"})"),
+              "field 'params' must be an object, got a string");
+    EXPECT_EQ(malformed(topic, R"({"id":"1","params":[]})"),
+              "field 'params' must be an object, got an array");
+    EXPECT_EQ(malformed(topic, R"({"id":"1","params":3})"),
+              "field 'params' must be an object, got 3");
+  }
+}
+
+TEST(AliyunDialect, RejectsBadVersion) {
+  EXPECT_EQ(malformed(kInform, R"({"id":"1","params":{"module":"MCU"}})"),
+            "params: field 'version' is required");
+  EXPECT_EQ(malformed(kInform, R"({"id":"1","params":{"version":101}})"),
+            "params: field 'version' must be a string, got 101");
+  EXPECT_EQ(malformed(kInform, R"({"id":"1","params":{"version":1.0}})"),
+            "params: field 'version' must be a string, got 1.0");
+  EXPECT_EQ(malformed(kInform, R"({"id":"1","params":{"version":null}})"),
+            "params: field 'version' must be a string, got null");
+  EXPECT_EQ(malformed(kInform, R"({"id":"1","params":{"version":""}})"),
+            "params: field 'version' must not be empty");
+
+  std::string v128 = repeat("v", 128);
+  EXPECT_EQ(inform_ok(R"({"params":{"version":")" + v128 + "\"}}").version,
+            v128);
+  EXPECT_EQ(malformed(kInform, R"({"params":{"version":")" + v128 + "9\"}}"),
+            "params: field 'version' is longer than 128 bytes (129)");
+}
+
+TEST(AliyunDialect, RejectsBadModule) {
+  EXPECT_EQ(malformed(kInform, R"({"params":{"version":"1","module":7}})"),
+            "params: field 'module' must be a string, got 7");
+  EXPECT_EQ(malformed(kInform, R"({"params":{"version":"1","module":["MCU"]}})"),
+            "params: field 'module' must be a string, got an array");
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"step":"1","module":false}})"),
+            "params: field 'module' must be a string, got false");
+
+  std::string m128 = repeat("m", 128);
+  EXPECT_EQ(
+      inform_ok(R"({"params":{"version":"1","module":")" + m128 + "\"}}").module,
+      m128);
+  EXPECT_EQ(malformed(kInform,
+                      R"({"params":{"version":"1","module":")" + m128 + "x\"}}"),
+            "params: field 'module' is longer than 128 bytes (129)");
+  EXPECT_EQ(malformed(kProgress,
+                      R"({"params":{"step":"1","module":")" + m128 + "x\"}}"),
+            "params: field 'module' is longer than 128 bytes (129)");
+}
+
+// --- progress ---
+
+TEST(AliyunDialect, ParsesSeedProgress) {
+  ProgressReport r = progress_ok(kSeedProgress);
+  EXPECT_EQ(r.device, (DeviceKey{"a1Pk", "dev-01"}));
+  EXPECT_EQ(r.module, "MCU");
+  EXPECT_EQ(r.step, -1);
+  EXPECT_EQ(r.desc, "OTA升级失败,请求不到升级包信息。");
+}
+
+TEST(AliyunDialect, ProgressStepForms) {
+  struct Case {
+    std::string_view step;  // JSON text of the value
+    int32_t want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"("50")", 50}, {"50", 50}, {R"("0")", 0}, {"0", 0},
+           {R"("100")", 100}, {"100", 100}, {R"("1")", 1}, {R"("-1")", -1},
+           {R"("-2")", -2}, {R"("-3")", -3}, {R"("-4")", -4}, {"-4", -4},
+           {R"("-0")", 0}, {R"("007")", 7}}) {
+    std::string payload =
+        R"({"id":0,"params":{"step":)" + std::string(c.step) + "}}";
+    EXPECT_EQ(progress_ok(payload).step, c.want) << payload;
+  }
+}
+
+TEST(AliyunDialect, ProgressModuleAndDescDefaults) {
+  ProgressReport r = progress_ok(R"({"id":"9","params":{"step":"20"}})");
+  EXPECT_EQ(r.module, "default");
+  EXPECT_EQ(r.desc, "");
+  EXPECT_EQ(r.device.product, "a1Pk");
+  EXPECT_EQ(r.device.device, "dev-01");
+}
+
+TEST(AliyunDialect, RejectsBadStep) {
+  struct Case {
+    std::string_view step;
+    std::string_view error;
+  };
+  const std::string range = "params: field 'step' must be an integer from -4 "
+                            "to 100, got ";
+  const std::string type = "params: field 'step' must be a string or an "
+                           "integer, got ";
+  for (const Case& c : std::vector<Case>{
+           {R"("abc")", R"("abc")"}, {R"("7.5")", R"("7.5")"},
+           {R"("101")", R"("101")"}, {"101", "101"},
+           {R"("-5")", R"("-5")"}, {"-5", "-5"},
+           {R"("")", R"("")"}, {R"(" 50")", R"(" 50")"},
+           {R"("50 ")", R"("50 ")"}, {R"("+5")", R"("+5")"},
+           {R"("0x10")", R"("0x10")"},
+           {"9223372036854775807", "9223372036854775807"},
+           {R"("99999999999999999999")", R"("99999999999999999999")"}}) {
+    std::string payload =
+        R"({"id":"1","params":{"step":)" + std::string(c.step) + "}}";
+    EXPECT_EQ(malformed(kProgress, payload), range + std::string(c.error));
+  }
+  std::string long_step = repeat("1", 40);
+  EXPECT_EQ(malformed(kProgress,
+                      R"({"params":{"step":")" + long_step + "\"}}"),
+            range + "a string of 40 bytes");
+
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"step":7.5}})"), type + "7.5");
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"step":true}})"), type + "true");
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"step":null}})"), type + "null");
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"step":[50]}})"),
+            type + "an array");
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"desc":"x"}})"),
+            "params: field 'step' is required");
+}
+
+TEST(AliyunDialect, DescLengthCountsCharacters) {
+  auto payload = [](const std::string& desc) {
+    return R"({"id":"1","params":{"step":"-2","desc":")" + desc + "\"}}";
+  };
+  // 128 characters, each three bytes in UTF-8: fine.
+  std::string cn128 = repeat("升", 128);
+  EXPECT_EQ(progress_ok(payload(cn128)).desc, cn128);
+  EXPECT_EQ(malformed(kProgress, payload(cn128 + "级")),
+            "params: field 'desc' is longer than 128 characters (129)");
+
+  std::string ascii128 = repeat("a", 128);
+  EXPECT_EQ(progress_ok(payload(ascii128)).desc, ascii128);
+  EXPECT_EQ(malformed(kProgress, payload(ascii128 + "b")),
+            "params: field 'desc' is longer than 128 characters (129)");
+
+  // Escapes count as the character they stand for.
+  std::string escaped = repeat("\\u5347", 128);
+  EXPECT_EQ(progress_ok(payload(escaped)).desc, cn128);
+
+  EXPECT_EQ(malformed(kProgress, R"({"params":{"step":"1","desc":5}})"),
+            "params: field 'desc' must be a string, got 5");
+  EXPECT_EQ(progress_ok(R"({"params":{"step":"1","desc":""}})").desc, "");
+}
+
+// --- notification ---
+
+Notification seed_notification() {
+  Notification n;
+  n.device = {"a1Pk", "dev-01"};
+  n.job_id = 3;
+  n.at = 1626969597470;
+  n.package.product = "a1Pk";
+  n.package.module = "MCU";
+  n.package.version = "2.0.0";
+  n.package.url =
+      "https://***/nop***.tar.gz?Expires=1502955804&OSSAccessKeyId=***&"
+      "Signature=XfgJu7P6DW***qAKU%3D&security-token=***Tz2IHtIf3***";
+  n.package.size = 432945;
+  n.package.sign_method = SignMethod::kMd5;
+  n.package.sign = "93230c3bde425a9d***";
+  n.package.ext_data_json =
+      R"({"key1":"value1","key2":"value2",)"
+      R"("_package_udi":"{\"ota_notice\":\"升级底层摄像头驱动,解决视频图像模糊的问题。\"}"})";
+  return n;
+}
+
+TEST(AliyunDialect, EncodesSeedNotification) {
+  OutboundMessage m = AliyunDialect().encode_notification(seed_notification());
+  EXPECT_EQ(m.topic, "/ota/device/upgrade/a1Pk/dev-01");
+  EXPECT_EQ(m.qos, 1);
+  EXPECT_FALSE(m.retain);
+  // Seed 000's example, plus md5 (= sign for MD5 packages, DESIGN §10).
+  EXPECT_EQ(m.payload,
+            R"({"code":"200","data":{"size":432945,"version":"2.0.0",)"
+            R"("url":"https://***/nop***.tar.gz?Expires=1502955804&)"
+            R"(OSSAccessKeyId=***&Signature=XfgJu7P6DW***qAKU%3D&)"
+            R"(security-token=***Tz2IHtIf3***",)"
+            R"("sign":"93230c3bde425a9d***","signMethod":"MD5",)"
+            R"("md5":"93230c3bde425a9d***","module":"MCU",)"
+            R"("extData":{"key1":"value1","key2":"value2",)"
+            R"("_package_udi":"{\"ota_notice\":\"升级底层摄像头驱动,)"
+            R"(解决视频图像模糊的问题。\"}"}},)"
+            R"("id":1626969597470,"message":"success"})");
+}
+
+TEST(AliyunDialect, EncodesDefaultModuleWithoutModuleOrExtData) {
+  Notification n = seed_notification();
+  n.package.module = "default";
+  n.package.ext_data_json = "";
+  n.package.md5 = "0123456789abcdef0123456789abcdef";
+  n.package.sign = "0123456789abcdef0123456789abcdef";
+  n.package.url = "https://dl.example.com/fw.bin";
+  n.package.size = 1;
+  n.at = 5;
+  EXPECT_EQ(AliyunDialect().encode_notification(n).payload,
+            R"({"code":"200","data":{"size":1,"version":"2.0.0",)"
+            R"("url":"https://dl.example.com/fw.bin",)"
+            R"("sign":"0123456789abcdef0123456789abcdef","signMethod":"MD5",)"
+            R"("md5":"0123456789abcdef0123456789abcdef"},)"
+            R"("id":5,"message":"success"})");
+  n.package.ext_data_json = "{}";  // empty object: left out as well
+  EXPECT_EQ(AliyunDialect().encode_notification(n).payload,
+            R"({"code":"200","data":{"size":1,"version":"2.0.0",)"
+            R"("url":"https://dl.example.com/fw.bin",)"
+            R"("sign":"0123456789abcdef0123456789abcdef","signMethod":"MD5",)"
+            R"("md5":"0123456789abcdef0123456789abcdef"},)"
+            R"("id":5,"message":"success"})");
+}
+
+TEST(AliyunDialect, EncodesSha256WithAndWithoutMd5) {
+  Notification n = seed_notification();
+  n.device = {"pk", "dn"};
+  n.package.module = "WiFi";
+  n.package.ext_data_json = "";
+  n.package.url = "https://h/f";
+  n.package.size = 10;
+  n.package.sign_method = SignMethod::kSha256;
+  n.package.sign = "aa";
+  n.at = 7;
+  OutboundMessage m = AliyunDialect(AliyunOptions{.code = "1000"})
+                          .encode_notification(n);
+  EXPECT_EQ(m.topic, "/ota/device/upgrade/pk/dn");
+  EXPECT_EQ(m.payload,
+            R"({"code":"1000","data":{"size":10,"version":"2.0.0",)"
+            R"("url":"https://h/f","sign":"aa","signMethod":"SHA256",)"
+            R"("module":"WiFi"},"id":7,"message":"success"})");
+
+  n.package.md5 = "bb";
+  EXPECT_EQ(AliyunDialect(AliyunOptions{.code = "1000"})
+                .encode_notification(n)
+                .payload,
+            R"({"code":"1000","data":{"size":10,"version":"2.0.0",)"
+            R"("url":"https://h/f","sign":"aa","signMethod":"SHA256",)"
+            R"("md5":"bb","module":"WiFi"},"id":7,"message":"success"})");
+}
+
+TEST(AliyunDialect, EncodedNotificationRoundTripsAsJson) {
+  // Strings with quotes, backslashes and Chinese survive encoding.
+  Notification n = seed_notification();
+  n.package.version = "v\"1\\2 升级";
+  n.package.ext_data_json = "";
+  OutboundMessage m = AliyunDialect().encode_notification(n);
+  json_error_t err;
+  json_t* root = json_loadb(m.payload.data(), m.payload.size(), 0, &err);
+  ASSERT_NE(root, nullptr) << err.text;
+  json_t* data = json_object_get(root, "data");
+  EXPECT_STREQ(json_string_value(json_object_get(data, "version")),
+               "v\"1\\2 升级");
+  EXPECT_TRUE(json_is_integer(json_object_get(data, "size")));
+  EXPECT_TRUE(json_is_integer(json_object_get(root, "id")));
+  EXPECT_TRUE(json_is_string(json_object_get(root, "code")));
+  json_decref(root);
+}
+
+// --- registry ---
+
+TEST(AliyunDialect, Registry) {
+  EXPECT_EQ(dialect_names(), (std::vector<std::string_view>{"aliyun"}));
+  EXPECT_EQ(make_dialect("tencent", {}), nullptr);
+  EXPECT_EQ(make_dialect("", {}), nullptr);
+  EXPECT_EQ(make_dialect("Aliyun", {}), nullptr);
+
+  std::unique_ptr<Dialect> d = make_dialect("aliyun", {});
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->name(), "aliyun");
+  Notification n = seed_notification();
+  EXPECT_EQ(d->encode_notification(n).payload.rfind(R"({"code":"200",)", 0),
+            0u);
+
+  d = make_dialect("aliyun", DialectOptions{.aliyun_code = "1000"});
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->encode_notification(n).payload.rfind(R"({"code":"1000",)", 0),
+            0u);
+}
+
+}  // namespace
+}  // namespace ota

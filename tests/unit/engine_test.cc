@@ -1,0 +1,295 @@
+// The engine's OTA rules, on a real LmdbStore in a temporary directory, with
+// time injected.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "storage/lmdb_store.h"
+
+namespace ota {
+namespace {
+
+constexpr TimeMs kT0 = 1'700'000'000'000;
+const std::string kMd5 = "93230c3bde425a9d93230c3bde425a9d";
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ota-engine-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = LmdbStore::open(dir_, {});
+    engine_ = std::make_unique<Engine>(*store_, EngineOptions{});
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void report(const std::string& device, const std::string& version,
+              const std::string& module = "default", TimeMs at = kT0) {
+    EXPECT_EQ(engine_->on_version_report({{"pk", device}, module, version}, at, out_),
+              ReportOutcome::kApplied);
+  }
+  ReportOutcome progress(const std::string& device, int step, const std::string& desc = "",
+                         const std::string& module = "default", TimeMs at = kT0) {
+    return engine_->on_progress_report({{"pk", device}, module, step, desc}, at, out_);
+  }
+  Package package(const std::string& version, const std::string& module = "default") {
+    PackageSpec spec;
+    spec.product = "pk";
+    spec.module = module;
+    spec.version = version;
+    spec.url = "https://fw.example/" + version + ".bin";
+    spec.size = 1000;
+    spec.sign = kMd5;
+    Result<Package> p = engine_->create_package(spec, kT0);
+    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error());
+    return p.value();
+  }
+  Job job(PackageId package_id, std::vector<std::string> devices, int64_t timeout_s = 60) {
+    Result<Job> j = engine_->create_job({package_id, JobType::kBatch, devices, timeout_s}, kT0);
+    EXPECT_TRUE(j.ok()) << (j.ok() ? "" : j.error());
+    return j.value();
+  }
+  Task task(JobId job, const std::string& device) {
+    std::optional<Task> t = store_->get_task(job, {"pk", device});
+    EXPECT_TRUE(t.has_value());
+    return t.value_or(Task{});
+  }
+
+  std::string dir_;
+  std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<Engine> engine_;
+  Outbox out_;
+};
+
+TEST_F(EngineTest, VersionReportRegistersDeviceAndModule) {
+  report("d1", "1.0.0");
+  report("d1", "3.1", "MCU", kT0 + 5);
+  std::optional<Device> d = store_->get_device({"pk", "d1"});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->modules.at("default").version, "1.0.0");
+  EXPECT_EQ(d->modules.at("MCU").version, "3.1");
+  EXPECT_EQ(d->modules.at("MCU").reported_at, kT0 + 5);
+  EXPECT_EQ(d->first_seen, kT0);
+  EXPECT_TRUE(out_.empty());
+}
+
+TEST_F(EngineTest, UnknownDeviceRejectedWithoutAutoRegistration) {
+  Engine strict(*store_, EngineOptions{.auto_register = false});
+  EXPECT_EQ(strict.on_version_report({{"pk", "d9"}, "default", "1"}, kT0, out_),
+            ReportOutcome::kUnknownDevice);
+  EXPECT_FALSE(store_->get_device({"pk", "d9"}));
+  EXPECT_EQ(progress("d9", 10), ReportOutcome::kUnknownDevice);
+}
+
+TEST_F(EngineTest, FullUpgradeSucceedsOnTargetVersion) {
+  report("d1", "1.0.0");
+  Package p = package("2.0.0");
+  Job j = job(p.id, {"d1"});
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kQueued);
+  EXPECT_TRUE(out_.empty());  // pushes happen in run_due
+
+  engine_->run_due(kT0, out_);
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(out_[0].device, (DeviceKey{"pk", "d1"}));
+  EXPECT_EQ(out_[0].package.version, "2.0.0");
+  EXPECT_EQ(out_[0].package.md5, kMd5);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kNotified);
+  EXPECT_EQ(task(j.id, "d1").deadline, kT0 + 60'000);
+
+  EXPECT_EQ(progress("d1", 10), ReportOutcome::kApplied);
+  EXPECT_EQ(progress("d1", 10), ReportOutcome::kApplied);  // repeated step
+  EXPECT_EQ(progress("d1", 100), ReportOutcome::kApplied);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kInProgress);
+  EXPECT_EQ(t.step, 100);
+
+  report("d1", "2.0.0", "default", kT0 + 1000);
+  t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kSucceeded);
+  EXPECT_EQ(t.reason, FailReason::kNone);
+  // created, notified, 10, 100, succeeded: the repeat added nothing.
+  ASSERT_EQ(t.history.size(), 5u);
+  EXPECT_EQ(t.history[2].step, 10);
+  EXPECT_EQ(t.history[4].state, TaskState::kSucceeded);
+  EXPECT_EQ(t.history[4].at, kT0 + 1000);
+  EXPECT_FALSE(store_->active_job({"pk", "d1"}));
+  EXPECT_EQ(engine_->job_status(j.id).value().job.state, JobState::kCompleted);
+  EXPECT_EQ(engine_->job_status(j.id).value().counts[int(TaskState::kSucceeded)], 1u);
+}
+
+TEST_F(EngineTest, StepZeroMeansEnteringDownload) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"});
+  engine_->run_due(kT0, out_);
+  EXPECT_EQ(progress("d1", 0, "start"), ReportOutcome::kApplied);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kInProgress);
+  EXPECT_EQ(task(j.id, "d1").step, 0);
+}
+
+class FailureStepTest : public EngineTest,
+                        public ::testing::WithParamInterface<std::pair<int, FailReason>> {};
+
+TEST_P(FailureStepTest, NegativeStepFailsWithReasonAndDesc) {
+  const auto [step, reason] = GetParam();
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"});
+  engine_->run_due(kT0, out_);
+  EXPECT_EQ(progress("d1", step, "OTA升级失败"), ReportOutcome::kApplied);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kFailed);
+  EXPECT_EQ(t.reason, reason);
+  EXPECT_EQ(t.detail, "OTA升级失败");
+  EXPECT_FALSE(store_->active_job({"pk", "d1"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, FailureStepTest,
+    ::testing::Values(std::pair{-1, FailReason::kUpgradeFailed},
+                      std::pair{-2, FailReason::kDownloadFailed},
+                      std::pair{-3, FailReason::kVerifyFailed},
+                      std::pair{-4, FailReason::kFlashFailed}));
+
+TEST_F(EngineTest, ProgressWithoutActiveTaskChangesNothing) {
+  report("d1", "1.0.0");
+  EXPECT_EQ(progress("d1", 50), ReportOutcome::kNoActiveTask);
+  Job j = job(package("2.0.0").id, {"d1"});
+  // Queued but not yet notified: progress is not for this task.
+  EXPECT_EQ(progress("d1", 50), ReportOutcome::kNoActiveTask);
+  engine_->run_due(kT0, out_);
+  // Another module's progress is not this task's either.
+  EXPECT_EQ(progress("d1", 50, "", "MCU"), ReportOutcome::kNoActiveTask);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kNotified);
+}
+
+TEST_F(EngineTest, TimeoutFailsTaskAtDeadlineNotBefore) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"}, 30);
+  engine_->run_due(kT0, out_);
+  engine_->run_due(kT0 + 29'999, out_);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kNotified);
+  engine_->run_due(kT0 + 30'000, out_);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kFailed);
+  EXPECT_EQ(t.reason, FailReason::kTimeout);
+}
+
+TEST_F(EngineTest, FinishedTaskIgnoresItsStaleTimeout) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"}, 30);
+  engine_->run_due(kT0, out_);
+  report("d1", "2.0.0");
+  engine_->run_due(kT0 + 60'000, out_);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kSucceeded);
+}
+
+TEST_F(EngineTest, OtherVersionWhileNotifiedRenotifiesKeepingDeadline) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"}, 30);
+  engine_->run_due(kT0, out_);
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(progress("d1", 40), ReportOutcome::kApplied);
+  report("d1", "1.0.0", "default", kT0 + 10'000);  // rebooted, still old
+  ASSERT_EQ(out_.size(), 2u);
+  EXPECT_EQ(out_[1].at, kT0 + 10'000);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kNotified);
+  EXPECT_EQ(t.notify_count, 2u);
+  EXPECT_EQ(t.deadline, kT0 + 30'000);
+  engine_->run_due(kT0 + 30'000, out_);
+  EXPECT_EQ(task(j.id, "d1").reason, FailReason::kTimeout);
+}
+
+TEST_F(EngineTest, OtherModuleVersionDoesNotRenotify) {
+  report("d1", "1.0.0");
+  job(package("2.0.0").id, {"d1"});
+  engine_->run_due(kT0, out_);
+  report("d1", "7", "MCU");
+  EXPECT_EQ(out_.size(), 1u);
+}
+
+TEST_F(EngineTest, SecondJobForBusyDeviceFailsAtOnce) {
+  report("d1", "1.0.0");
+  report("d1", "2.0.0", "MCU");
+  report("d2", "1.0.0");
+  Job first = job(package("2.0.0").id, {"d1"});
+  Job second = job(package("2.2.0", "MCU").id, {"d1", "d2"});
+  Task busy = task(second.id, "d1");
+  EXPECT_EQ(busy.state, TaskState::kFailed);
+  EXPECT_EQ(busy.reason, FailReason::kDeviceBusy);
+  EXPECT_EQ(task(second.id, "d2").state, TaskState::kQueued);
+  EXPECT_EQ(task(first.id, "d1").state, TaskState::kQueued);
+  EXPECT_EQ(store_->active_job({"pk", "d1"}), first.id);
+  TaskCounts c = engine_->job_status(second.id).value().counts;
+  EXPECT_EQ(c[int(TaskState::kFailed)], 1u);
+  EXPECT_EQ(c[int(TaskState::kQueued)], 1u);
+}
+
+TEST_F(EngineTest, DeviceAlreadyOnTargetSucceedsWithoutNotification) {
+  report("d1", "2.0.0");
+  Job j = job(package("2.0.0").id, {"d1"});
+  engine_->run_due(kT0, out_);
+  EXPECT_TRUE(out_.empty());
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kSucceeded);
+}
+
+TEST_F(EngineTest, CreateJobValidatesWithoutSideEffects) {
+  report("d1", "1.0.0");
+  Package p = package("2.0.0");
+  EXPECT_EQ(engine_->create_job({99, JobType::kBatch, {"d1"}, 0}, kT0).error(),
+            "package 99 does not exist");
+  Result<Job> unknown = engine_->create_job({p.id, JobType::kBatch, {"d1", "ghost"}, 0}, kT0);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().find("ghost"), std::string::npos);
+  EXPECT_FALSE(engine_->create_job({p.id, JobType::kBatch, {"d1", "d1"}, 0}, kT0).ok());
+  EXPECT_FALSE(engine_->create_job({p.id, JobType::kBatch, {}, 0}, kT0).ok());
+  EXPECT_FALSE(store_->active_job({"pk", "d1"}));
+  int jobs = 0;
+  store_->for_each_job([&](const Job&) { return ++jobs, true; });
+  EXPECT_EQ(jobs, 0);
+}
+
+TEST_F(EngineTest, CreatePackageValidates) {
+  PackageSpec spec{"pk", "default", "2.0.0", "https://x/fw", 10, kMd5};
+  EXPECT_TRUE(engine_->create_package(spec, kT0).ok());
+  EXPECT_NE(engine_->create_package(spec, kT0).error().find("already"), std::string::npos);
+  PackageSpec bad = spec;
+  bad.version = "3";
+  bad.sign = "xyz";
+  EXPECT_NE(engine_->create_package(bad, kT0).error().find("32-digit hex MD5"),
+            std::string::npos);
+  bad.sign_method = SignMethod::kSha256;
+  bad.sign = std::string(64, 'a');
+  Result<Package> sha = engine_->create_package(bad, kT0);
+  ASSERT_TRUE(sha.ok());
+  EXPECT_EQ(sha.value().sha256, std::string(64, 'a'));
+  EXPECT_EQ(sha.value().md5, "");
+  bad.version = "4";
+  bad.size = 0;
+  EXPECT_FALSE(engine_->create_package(bad, kT0).ok());
+}
+
+TEST_F(EngineTest, StateSurvivesReopen) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"}, 30);
+  engine_->run_due(kT0, out_);
+  EXPECT_EQ(progress("d1", 50), ReportOutcome::kApplied);
+  store_->commit(true);
+  engine_.reset();
+  store_.reset();
+  store_ = LmdbStore::open(dir_, {});
+  engine_ = std::make_unique<Engine>(*store_, EngineOptions{});
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kInProgress);
+  EXPECT_EQ(t.step, 50);
+  // The timeout queued before the restart still fires.
+  engine_->run_due(kT0 + 30'000, out_);
+  EXPECT_EQ(task(j.id, "d1").reason, FailReason::kTimeout);
+}
+
+}  // namespace
+}  // namespace ota
