@@ -39,6 +39,8 @@ class Reader {
   // `kind` names the record in error messages ("device", "task", ...).
   Reader(std::string_view data, std::string_view kind)
       : data_(data), kind_(kind) {}
+  // The Reader keeps a view: a temporary string would dangle.
+  Reader(std::string&& data, std::string_view kind) = delete;
 
   uint8_t u8();
   bool boolean();

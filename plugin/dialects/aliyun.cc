@@ -11,6 +11,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "/ota/device/";
 constexpr std::string_view kUpgradeTopic = "/ota/device/upgrade/";
+constexpr std::string_view kInformPrefix = "/ota/device/inform/";
+constexpr std::string_view kProgressPrefix = "/ota/device/progress/";
 // Bounds on what we store per device: version and module names are opaque
 // but must not grow the store without limit.
 constexpr size_t kMaxVersionBytes = 128;
@@ -167,9 +169,6 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* params) {
   return ParseOutcome::of(std::move(report));
 }
 
-std::string_view sign_method_name(SignMethod m) {
-  return m == SignMethod::kSha256 ? "SHA256" : "MD5";
-}
 
 }  // namespace
 
@@ -180,7 +179,16 @@ bool AliyunDialect::claims(std::string_view topic) const {
 ParseOutcome AliyunDialect::parse(std::string_view topic,
                                   std::string_view payload) const {
   std::optional<DeviceTopic> t = split_topic(topic);
-  if (!t) return ParseOutcome::not_mine();
+  if (!t) {
+    // A device topic of ours with the wrong levels is a broken device, not
+    // someone else's traffic. (Until a ThingsPanel dialect claims the
+    // one-level /inform/{token} shape, that shape is malformed here too.)
+    if (topic.starts_with(kInformPrefix) || topic.starts_with(kProgressPrefix)) {
+      return ParseOutcome::malformed(
+          "topic must be /ota/device/{inform|progress}/{productKey}/{deviceName}");
+    }
+    return ParseOutcome::not_mine();
+  }
 
   std::string error;
   json::JsonPtr root = json::parse(payload, &error);
@@ -207,7 +215,7 @@ OutboundMessage AliyunDialect::encode_notification(
   json::set_string(data.get(), "version", p.version);
   json::set_string(data.get(), "url", p.url);
   json::set_string(data.get(), "sign", p.sign);
-  json::set_string(data.get(), "signMethod", sign_method_name(p.sign_method));
+  json::set_string(data.get(), "signMethod", to_string(p.sign_method));
   // Alibaba devices ignore a notification without md5 (§10).
   const std::string& md5 =
       !p.md5.empty() || p.sign_method != SignMethod::kMd5 ? p.md5 : p.sign;

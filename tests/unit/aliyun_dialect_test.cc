@@ -84,19 +84,12 @@ TEST(AliyunDialect, NameAndClaims) {
 
 TEST(AliyunDialect, TopicsThatAreNotMine) {
   for (std::string_view topic : {
-           "/ota/device/inform/token",          // ThingsPanel
-           "/ota/device/progress/token",        // ThingsPanel
            "/ota/device/upgrade/pk/dn",         // our own downstream topic
            "/ota/device/request/pk/dn",         // SDK v3 pull, not yet
-           "/ota/device/inform/pk/dn/extra",
-           "/ota/device/inform/pk/dn/",
-           "/ota/device/inform//dn",
-           "/ota/device/inform/pk/",
-           "/ota/device/inform/",
-           "/ota/device/inform",
-           "/ota/device/",
            "/ota/device//pk/dn",
            "/ota/device/Inform/pk/dn",
+           "/ota/device/inform",
+           "/ota/device/",
            "/ota/inform",
            "/sys/pk/dn/thing/ota/firmware/get",
            "",
@@ -105,6 +98,23 @@ TEST(AliyunDialect, TopicsThatAreNotMine) {
     ParseOutcome o = parse(topic, kSeedInform);
     EXPECT_EQ(o.kind, Kind::kNotMine) << topic;
     EXPECT_EQ(parse(topic, "garbage").kind, Kind::kNotMine) << topic;
+  }
+}
+
+TEST(AliyunDialect, DeviceTopicsWithWrongLevelsAreMalformed) {
+  for (std::string_view topic : {
+           "/ota/device/inform/token",          // one level: no product key
+           "/ota/device/progress/token",
+           "/ota/device/inform/pk/dn/extra",
+           "/ota/device/inform/pk/dn/",
+           "/ota/device/inform//dn",
+           "/ota/device/inform/pk/",
+           "/ota/device/inform/",
+       }) {
+    ParseOutcome o = parse(topic, kSeedInform);
+    EXPECT_EQ(o.kind, Kind::kMalformed) << topic;
+    EXPECT_EQ(o.error, "topic must be /ota/device/{inform|progress}/{productKey}/{deviceName}")
+        << topic;
   }
 }
 

@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "storage/lmdb_store.h"
+#include "temp_dir.h"
 
 namespace ota {
 namespace {
@@ -17,15 +16,8 @@ const std::string kMd5 = "93230c3bde425a9d93230c3bde425a9d";
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/ota-engine-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     store_ = LmdbStore::open(dir_, {});
     engine_ = std::make_unique<Engine>(*store_, EngineOptions{});
-  }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void report(const std::string& device, const std::string& version,
@@ -60,7 +52,8 @@ class EngineTest : public ::testing::Test {
     return t.value_or(Task{});
   }
 
-  std::string dir_;
+  test::TempDir tmp_;
+  const std::string dir_ = tmp_.sub("db");
   std::unique_ptr<LmdbStore> store_;
   std::unique_ptr<Engine> engine_;
   Outbox out_;

@@ -137,7 +137,8 @@ TEST(RecordCodec, VarintOverflowIsCorrupt) {
   Reader in(bytes, "test");
   EXPECT_THROW(in.varint(), StoreError);
   // Eleven continuation bytes never end.
-  Reader endless(std::string(11, '\xff'), "test");
+  const std::string endless_bytes(11, '\xff');
+  Reader endless(endless_bytes, "test");
   EXPECT_THROW(endless.varint(), StoreError);
 }
 

@@ -1,0 +1,81 @@
+#include "service/plugin_options.h"
+
+#include <gtest/gtest.h>
+
+namespace ota {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+TEST(PluginOptions, DefaultsWithOnlyTheRequiredPath) {
+  Result<PluginOptions> o = parse_plugin_options({{"db_path", "/var/lib/ota"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o.value().db_path, "/var/lib/ota");
+  EXPECT_TRUE(o.value().admins.empty());
+  EXPECT_EQ(o.value().default_dialect, "aliyun");
+  EXPECT_EQ(o.value().aliyun_code, "200");
+  EXPECT_EQ(o.value().sys_interval_s, 10);
+  EXPECT_EQ(o.value().max_payload_bytes, 16384u);
+  EXPECT_TRUE(o.value().auto_register);
+  EXPECT_EQ(o.value().sync_interval_ms, 1000);
+  EXPECT_FALSE(o.value().consume_device_messages);
+}
+
+TEST(PluginOptions, MissingDbPathIsAnError) {
+  Result<PluginOptions> o = parse_plugin_options({{"admins", "a"}});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error(), "plugin_opt_db_path is required: the directory of the OTA database");
+}
+
+TEST(PluginOptions, EveryOptionParses) {
+  Result<PluginOptions> o = parse_plugin_options({
+      {"db_path", " /db "}, {"admins", "ops, root ,,ci"}, {"default_dialect", "aliyun"},
+      {"aliyun_code", "1000"}, {"sys_interval", "0"}, {"max_payload_bytes", "1024"},
+      {"auto_register", "false"}, {"default_timeout", "90"}, {"db_map_size_mb", "64"},
+      {"sync_interval_ms", "0"}, {"consume_device_messages", "yes"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o.value().db_path, "/db");
+  EXPECT_EQ(o.value().admins, (std::vector<std::string>{"ops", "root", "ci"}));
+  EXPECT_EQ(o.value().aliyun_code, "1000");
+  EXPECT_EQ(o.value().sys_interval_s, 0);
+  EXPECT_EQ(o.value().max_payload_bytes, 1024u);
+  EXPECT_FALSE(o.value().auto_register);
+  EXPECT_EQ(o.value().default_timeout_s, 90);
+  EXPECT_EQ(o.value().db_map_size_mb, 64u);
+  EXPECT_EQ(o.value().sync_interval_ms, 0);
+  EXPECT_TRUE(o.value().consume_device_messages);
+}
+
+TEST(PluginOptions, BadValuesNameTheOptionAndTheRule) {
+  const std::vector<std::pair<Pairs, std::string>> cases = {
+      {{{"db_path", "/d"}, {"sys_interval", "ten"}},
+       "plugin_opt_sys_interval 'ten' must be an integer from 0 to 86400"},
+      {{{"db_path", "/d"}, {"sys_interval", "-1"}},
+       "plugin_opt_sys_interval '-1' must be an integer from 0 to 86400"},
+      {{{"db_path", "/d"}, {"auto_register", "maybe"}},
+       "plugin_opt_auto_register 'maybe' must be true or false"},
+      {{{"db_path", "/d"}, {"default_dialect", "mqttx"}},
+       "plugin_opt_default_dialect 'mqttx' must be one of: aliyun"},
+      {{{"db_path", "/d"}, {"db_pth", "/x"}},
+       "unknown option plugin_opt_db_pth (see docs/configuration.md)"},
+      {{{"db_path", "/d"}, {"max_payload_bytes", "12"}},
+       "plugin_opt_max_payload_bytes '12' must be an integer from 256 to 16777216"},
+  };
+  for (const auto& [pairs, expected] : cases) {
+    Result<PluginOptions> o = parse_plugin_options(pairs);
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.error(), expected);
+  }
+}
+
+TEST(PluginOptions, DescribeListsEveryValue) {
+  Result<PluginOptions> o = parse_plugin_options({{"db_path", "/db"}, {"admins", "a,b"}});
+  ASSERT_TRUE(o.ok());
+  const std::string d = o.value().describe();
+  EXPECT_NE(d.find("db_path=/db"), std::string::npos);
+  EXPECT_NE(d.find("admins=a,b"), std::string::npos);
+  EXPECT_NE(d.find("sync_interval_ms=1000"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ota
