@@ -29,8 +29,8 @@ enum Db : size_t {
 };
 
 constexpr const char* kDbNames[kDbCount] = {
-    "meta", "devices", "packages",    "jobs",
-    "tasks", "device_tasks", "active", "due",
+    "meta", "devices",      "packages", "jobs",
+    "tasks", "device_tasks", "active",  "due",
 };
 
 // Owner-only: the store holds download URLs and signatures.

@@ -179,6 +179,11 @@ bool AliyunDialect::claims(std::string_view topic) const {
 ParseOutcome AliyunDialect::parse(std::string_view topic,
                                   std::string_view payload) const {
   std::optional<DeviceTopic> t = split_topic(topic);
+  if (t && (t->device.product.size() > kMaxDeviceNameBytes ||
+            t->device.device.size() > kMaxDeviceNameBytes)) {
+    return ParseOutcome::malformed("product key and device name must be at most " +
+                                   std::to_string(kMaxDeviceNameBytes) + " bytes each");
+  }
   if (!t) {
     // A device topic of ours with the wrong levels is a broken device, not
     // someone else's traffic. (Until a ThingsPanel dialect claims the

@@ -54,5 +54,8 @@ class Dialect {
 
 // Limits every dialect enforces (seed 000/001).
 inline constexpr size_t kMaxDescLength = 128;  // characters, UTF-8 aware
+// Product and device names: bounded so that storage keys stay within LMDB's
+// 511-byte key limit with room to spare.
+inline constexpr size_t kMaxDeviceNameBytes = 128;
 
 }  // namespace ota

@@ -67,7 +67,12 @@ JsonPtr AliyunDevice::wait_upgrade(std::chrono::milliseconds timeout) {
 }
 
 bool AliyunDevice::no_upgrade(std::chrono::milliseconds duration) {
-  return mqtt_.no_message(upgrade_topic(), duration);
+  if (mqtt_.no_message(upgrade_topic(), duration)) return true;
+  // Take the unexpected notification so that last_raw() shows it.
+  if (auto msg = mqtt_.wait_message(upgrade_topic(), std::chrono::milliseconds(0))) {
+    last_raw_ = msg->payload;
+  }
+  return false;
 }
 
 }  // namespace ota::test

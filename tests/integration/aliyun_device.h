@@ -39,6 +39,8 @@ class AliyunDevice {
   // The next upgrade notification, parsed; null on timeout (the raw text of
   // the last one is in last_raw()).
   JsonPtr wait_upgrade(std::chrono::milliseconds timeout = kDefaultTimeout);
+  // True when no notification arrives within the duration; otherwise takes
+  // the unexpected one (see last_raw()) and returns false.
   bool no_upgrade(std::chrono::milliseconds duration);
   const std::string& last_raw() const { return last_raw_; }
 

@@ -283,6 +283,30 @@ TEST_F(AliyunUpgradeTest, BusyDeviceFailsSecondJob) {
   EXPECT_EQ(json_string_at(still.get(), "reason"), "device busy");
 }
 
+// The same rule when the second job targets the same module.
+TEST_F(AliyunUpgradeTest, BusyDeviceFailsSecondJobForSameModule) {
+  auto d1 = device("pk1", "d1", "1.0.0");
+  long long job1 = start_job(PackageSpec{}, {"d1"});
+  ASSERT_GT(job1, 0);
+  ASSERT_TRUE(d1->wait_upgrade());
+  ASSERT_TRUE(d1->report_progress("\"5\"", "downloading"));
+  ASSERT_TRUE(api().wait_task("pk1", "d1", job1, in_progress_at(5), "IN_PROGRESS step 5"));
+  PackageSpec newer;
+  newer.version = "2.1.0";
+  long long job2 = start_job(newer, {"d1"});
+  ASSERT_GT(job2, 0);
+  JsonPtr dev = api().get_device("pk1", "d1");
+  ASSERT_TRUE(dev);
+  JsonPtr busy = find_task(dev.get(), job2);
+  ASSERT_TRUE(busy) << json_text(dev.get());
+  EXPECT_EQ(json_string_at(busy.get(), "state"), "FAILED") << json_text(busy.get());
+  EXPECT_EQ(json_string_at(busy.get(), "reason"), "device busy") << json_text(busy.get());
+  JsonPtr active = find_task(dev.get(), job1);
+  ASSERT_TRUE(active);
+  EXPECT_EQ(json_string_at(active.get(), "state"), "IN_PROGRESS") << json_text(active.get());
+  EXPECT_TRUE(d1->no_upgrade(300ms)) << "busy device was notified: " << d1->last_raw();
+}
+
 // (d) A device that never answers fails with "timeout".
 TEST_F(AliyunUpgradeTest, SilentDeviceTimesOut) {
   auto d1 = device("pk1", "d1", "1.0.0");

@@ -116,7 +116,9 @@ class MalformedInputTest : public OtaBrokerTest {
     EXPECT_TRUE(rejected.has_value())
         << "messages/rejected did not grow by " << n << " from " << rejected0_ << " (now "
         << sys_.raw("messages/rejected").value_or("<none>") << ")";
-    if (rejected) EXPECT_EQ(*rejected, rejected0_ + n);
+    if (rejected) {
+      EXPECT_EQ(*rejected, rejected0_ + n);
+    }
   }
 
   std::unique_ptr<AliyunDevice> d1_;

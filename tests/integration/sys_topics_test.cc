@@ -21,7 +21,9 @@ TEST_F(SysTopicsTest, CountersAreRetainedPlainNumbers) {
     auto v = sys.value(topic, 3s);
     EXPECT_TRUE(v.has_value()) << topic << " not published (raw: "
                                << sys.raw(topic).value_or("<none>") << ")";
-    if (v) EXPECT_EQ(*v, 0) << topic;
+    if (v) {
+      EXPECT_EQ(*v, 0) << topic;
+    }
   }
 
   // A client that subscribes later gets the values at once: retained.

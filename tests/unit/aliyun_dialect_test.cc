@@ -118,6 +118,18 @@ TEST(AliyunDialect, DeviceTopicsWithWrongLevelsAreMalformed) {
   }
 }
 
+TEST(AliyunDialect, OverlongProductOrDeviceNameIsMalformed) {
+  const std::string long_name(129, 'n');
+  EXPECT_EQ(parse("/ota/device/inform/pk/" + std::string(128, 'n'), kSeedInform).kind,
+            Kind::kEvent);
+  for (const std::string& topic : {"/ota/device/inform/pk/" + long_name,
+                                   "/ota/device/progress/" + long_name + "/dn"}) {
+    ParseOutcome o = parse(topic, kSeedInform);
+    EXPECT_EQ(o.kind, Kind::kMalformed);
+    EXPECT_EQ(o.error, "product key and device name must be at most 128 bytes each");
+  }
+}
+
 // --- inform ---
 
 TEST(AliyunDialect, ParsesSeedInform) {
