@@ -177,7 +177,8 @@ bool AliyunDialect::claims(std::string_view topic) const {
 }
 
 ParseOutcome AliyunDialect::parse(std::string_view topic,
-                                  std::string_view payload) const {
+                                  std::string_view payload,
+                                  const DeviceConnection&) const {
   std::optional<DeviceTopic> t = split_topic(topic);
   if (t && (t->device.product.size() > kMaxDeviceNameBytes ||
             t->device.device.size() > kMaxDeviceNameBytes)) {
@@ -210,7 +211,7 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
 }
 
 OutboundMessage AliyunDialect::encode_notification(
-    const Notification& n) const {
+    const Notification& n, const EncodeContext& ctx) const {
   const Package& p = n.package;
   // Key order follows seed 000's example; devices parse by key, but exact
   // output keeps captures and tests comparable.
@@ -239,7 +240,7 @@ OutboundMessage AliyunDialect::encode_notification(
   }
 
   json::JsonPtr root(json_object());
-  json::set_string(root.get(), "code", options_.code);
+  json::set_string(root.get(), "code", ctx.product.aliyun_code);
   json_object_set_new(root.get(), "data", data.release());
   json_object_set_new(root.get(), "id",
                       json_integer(static_cast<json_int_t>(n.at)));

@@ -14,24 +14,16 @@
 
 namespace ota {
 
-struct AliyunOptions {
-  // The notification's "code": "200" on SagooIOT, "1000" on Alibaba.
-  std::string code = "200";
-};
-
 class AliyunDialect final : public Dialect {
  public:
-  explicit AliyunDialect(AliyunOptions options = {})
-      : options_(std::move(options)) {}
-
   std::string_view name() const override { return "aliyun"; }
   bool claims(std::string_view topic) const override;
-  ParseOutcome parse(std::string_view topic,
-                     std::string_view payload) const override;
-  OutboundMessage encode_notification(const Notification& n) const override;
-
- private:
-  AliyunOptions options_;
+  ParseOutcome parse(std::string_view topic, std::string_view payload,
+                     const DeviceConnection& from) const override;
+  // The notification's "code" is the product's aliyun_code: "200" on
+  // SagooIOT, "1000" on Alibaba.
+  OutboundMessage encode_notification(const Notification& n,
+                                      const EncodeContext& ctx) const override;
 };
 
 }  // namespace ota

@@ -6,27 +6,17 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/events.h"
 
 namespace ota {
 
-// The result of offering a device message to a dialect.
-struct ParseOutcome {
-  enum class Kind {
-    kNotMine,    // the topic is not one of this dialect's device topics
-    kEvent,      // a well-formed message: `event` holds it
-    kMalformed,  // this dialect's topic, but the payload is invalid: `error`
-  };
-  Kind kind = Kind::kNotMine;
-  DeviceEvent event;
-  std::string error;
-
-  static ParseOutcome not_mine() { return {}; }
-  static ParseOutcome of(DeviceEvent e) { return {Kind::kEvent, std::move(e), {}}; }
-  static ParseOutcome malformed(std::string why) {
-    return {Kind::kMalformed, {}, std::move(why)};
-  }
+// Who published a device message: dialects whose topics do not name the
+// device (CTWing) take its identity from here.
+struct DeviceConnection {
+  std::string_view client_id;
+  std::string_view username;
 };
 
 // A message for the broker to publish.
@@ -40,6 +30,39 @@ struct OutboundMessage {
   std::string client_id;
 };
 
+// The result of offering a device message to a dialect.
+struct ParseOutcome {
+  enum class Kind {
+    kNotMine,    // the topic is not one of this dialect's device topics
+    kEvent,      // a well-formed message: `event` holds it
+    kMalformed,  // this dialect's topic, but the payload is invalid: `error`
+  };
+  Kind kind = Kind::kNotMine;
+  DeviceEvent event;
+  std::string error;
+  // The message's own id, for replies that echo it (Alibaba).
+  std::string message_id;
+  // Answers the platform sends whatever the engine decides (Tencent's
+  // report_version_rsp, Alibaba's error replies); sent after the commit.
+  std::vector<OutboundMessage> replies;
+
+  static ParseOutcome not_mine() { return {}; }
+  static ParseOutcome of(DeviceEvent e) { return {Kind::kEvent, std::move(e), {}, {}, {}}; }
+  static ParseOutcome malformed(std::string why) {
+    return {Kind::kMalformed, {}, std::move(why), {}, {}};
+  }
+};
+
+// What an encoder needs beyond the notification itself.
+struct EncodeContext {
+  // The device's product configuration, with defaults resolved (e.g.
+  // aliyun_code is never empty).
+  const ProductConfig& product;
+  // The client id of the device's current connection, if known: dialects
+  // with shared topics address the notification to it.
+  std::string_view client_id;
+};
+
 class Dialect {
  public:
   virtual ~Dialect() = default;
@@ -47,9 +70,19 @@ class Dialect {
   // Cheap test used on every published message: could `topic` be one of
   // this dialect's device topics? (false => parse() would say kNotMine)
   virtual bool claims(std::string_view topic) const = 0;
-  virtual ParseOutcome parse(std::string_view topic,
-                             std::string_view payload) const = 0;
-  virtual OutboundMessage encode_notification(const Notification& n) const = 0;
+  virtual ParseOutcome parse(std::string_view topic, std::string_view payload,
+                             const DeviceConnection& from) const = 0;
+  virtual OutboundMessage encode_notification(const Notification& n,
+                                              const EncodeContext& ctx) const = 0;
+  // The answer to an UpgradeQuery: the pending notification, or "none".
+  // Dialects without device pull return an empty topic.
+  virtual OutboundMessage encode_query_reply(const UpgradeQuery& query,
+                                             const std::string& message_id,
+                                             const Notification* pending,
+                                             const EncodeContext& ctx) const {
+    (void)query, (void)message_id, (void)pending, (void)ctx;
+    return {};
+  }
 };
 
 // Limits every dialect enforces (seed 000/001).

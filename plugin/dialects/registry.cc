@@ -5,11 +5,8 @@
 namespace ota {
 
 std::unique_ptr<Dialect> make_dialect(std::string_view name,
-                                      const DialectOptions& options) {
-  if (name == "aliyun") {
-    return std::make_unique<AliyunDialect>(
-        AliyunOptions{.code = options.aliyun_code});
-  }
+                                      const DialectOptions&) {
+  if (name == "aliyun") return std::make_unique<AliyunDialect>();
   return nullptr;
 }
 

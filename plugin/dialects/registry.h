@@ -12,9 +12,8 @@
 namespace ota {
 
 // Per-dialect settings from the broker configuration.
-struct DialectOptions {
-  std::string aliyun_code = "200";  // "200" SagooIOT, "1000" Alibaba
-};
+// Plugin-wide settings of dialects (per-product ones are in ProductConfig).
+struct DialectOptions {};
 
 // nullptr if `name` is not a known dialect.
 std::unique_ptr<Dialect> make_dialect(std::string_view name,

@@ -44,7 +44,12 @@ ReportOutcome Engine::on_event(const DeviceEvent& event, TimeMs now,
   if (const auto* v = std::get_if<VersionReport>(&event)) {
     return on_version_report(*v, now, out);
   }
-  return on_progress_report(std::get<ProgressReport>(event), now, out);
+  if (const auto* p = std::get_if<ProgressReport>(&event)) {
+    return on_progress_report(*p, now, out);
+  }
+  // A query changes nothing; pending_notification() answers it.
+  return store_.get_device(std::get<UpgradeQuery>(event).device)
+             ? ReportOutcome::kApplied : ReportOutcome::kUnknownDevice;
 }
 
 ReportOutcome Engine::on_version_report(const VersionReport& report,

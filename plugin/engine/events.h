@@ -3,6 +3,7 @@
 // topics and payloads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -24,9 +25,24 @@ struct ProgressReport {
   std::string module = std::string(kDefaultModule);
   int32_t step = 0;
   std::string desc;
+  // The job the device names (CTWing taskId, Tencent task_id); when set it
+  // must be the device's active job, else the report is not for that task.
+  std::optional<JobId> job_id;
+  // The device declares the upgrade finished (Tencent "done"): success if
+  // `version` is empty or the task's target.
+  bool completed = false;
+  std::string version;
 };
 
-using DeviceEvent = std::variant<VersionReport, ProgressReport>;
+// A device asks for its pending upgrade (Alibaba firmware/get and the SDK v3
+// request topic). The answer is the task's notification, or none.
+struct UpgradeQuery {
+  DeviceKey device;
+  std::string module;  // empty: any module
+  std::string version; // the device's current version, when it says
+};
+
+using DeviceEvent = std::variant<VersionReport, ProgressReport, UpgradeQuery>;
 
 // The engine asks that a device be told to upgrade to `package`.
 struct Notification {

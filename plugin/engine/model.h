@@ -46,6 +46,33 @@ struct Device {
   bool operator==(const Device&) const = default;
 };
 
+// How a product's devices speak and behave; set with setProductConfig.
+enum class SuccessRule : uint8_t {
+  kVersion = 0,      // the device reports the target version (default)
+  kProgress100 = 1,  // progress 100 completes the task (ThingsPanel)
+};
+enum class OfflinePolicy : uint8_t {
+  kWait = 0,  // a due push for an offline device waits until it reports
+  kFail = 1,  // ... or fails with reason "offline" (seed 004)
+};
+// Where a device's name comes from when the topic does not carry it.
+enum class IdentitySource : uint8_t {
+  kTopic = 0,     // the topic names the device (aliyun, thingspanel, tencent)
+  kClientId = 1,  // the MQTT client id (ctwing default)
+  kUsername = 2,  // the MQTT username
+};
+
+struct ProductConfig {
+  std::string product;
+  std::string dialect;      // empty: plugin_opt_default_dialect
+  SuccessRule success_rule = SuccessRule::kVersion;
+  OfflinePolicy offline_policy = OfflinePolicy::kWait;
+  IdentitySource identity = IdentitySource::kTopic;
+  bool require_verified = false;  // batch jobs need a verified package
+  std::string aliyun_code;        // empty: plugin_opt_aliyun_code
+  bool operator==(const ProductConfig&) const = default;
+};
+
 enum class SignMethod : uint8_t { kMd5 = 0, kSha256 = 1 };
 
 struct Package {

@@ -49,7 +49,6 @@ OtaService::OtaService(const PluginOptions& options, Logger logger,
   engine_options.default_timeout_s = options.default_timeout_s;
   engine_ = std::make_unique<Engine>(*store_, engine_options);
   DialectOptions dialect_options;
-  dialect_options.aliyun_code = options.aliyun_code;
   dialects_.push_back(make_dialect(options.default_dialect, dialect_options));
   for (std::string_view name : dialect_names()) {
     if (name != options.default_dialect) dialects_.push_back(make_dialect(name, dialect_options));
@@ -61,6 +60,14 @@ OtaService::~OtaService() { close(); }
 const Dialect& OtaService::dialect_for(const std::string&) const {
   // Per-product dialects come with setProductConfig; until then, the default.
   return *dialects_.front();
+}
+
+ProductConfig OtaService::product_config(const std::string& product) const {
+  ProductConfig config;
+  config.product = product;
+  config.dialect = options_.default_dialect;
+  config.aliyun_code = options_.aliyun_code;
+  return config;
 }
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
@@ -82,7 +89,7 @@ MessageVerdict OtaService::on_message(std::string_view topic, std::string_view p
            std::to_string(options_.max_payload_bytes), now);
     return pass;
   }
-  ParseOutcome parsed = dialect->parse(topic, payload);
+  ParseOutcome parsed = dialect->parse(topic, payload, {client.client_id, client.username});
   if (parsed.kind == ParseOutcome::Kind::kNotMine) return MessageVerdict::kPass;
   counters_.messages_received++;
   if (parsed.kind == ParseOutcome::Kind::kMalformed) {
@@ -151,7 +158,8 @@ bool OtaService::is_online(const DeviceKey& key) const { return online_.count(ke
 
 void OtaService::queue_notifications(Outbox& out) {
   for (const Notification& n : out) {
-    pending_.push_back(dialect_for(n.device.product).encode_notification(n));
+    const ProductConfig config = product_config(n.device.product);
+    pending_.push_back(dialect_for(n.device.product).encode_notification(n, {config, {}}));
     counters_.notifications_sent++;
   }
 }

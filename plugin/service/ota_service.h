@@ -82,6 +82,7 @@ class OtaService {
   void lose_batch(const std::exception& e);
   void append_sys_messages(TimeMs now, std::vector<OutboundMessage>& out);
   const Dialect& dialect_for(const std::string& product) const;
+  ProductConfig product_config(const std::string& product) const;
 
   PluginOptions options_;
   Logger log_;

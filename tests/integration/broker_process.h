@@ -56,14 +56,18 @@ class BrokerProcess {
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
 
-  // Writes mosquitto.conf, starts the broker and waits (bounded) until its
+  // Writes mosquitto.conf, starts the broker and waits (bounded) until it
+  // logs that it is running (plugins initialised, listeners open) and its
   // port accepts TCP connections. Returns an empty string on success, else a
   // description of the failure (exit status and the tail of the output).
+  // Before the first successful start, a port taken in the meantime by
+  // another process is replaced by a new free one.
   std::string start(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Starts a broker whose configuration should make it exit, and waits
-  // (bounded) for it to exit. A broker that is still running (or that opened
-  // its port) when the timeout ends is killed and reported as exited=false.
+  // (bounded) for it to exit. A broker that logs that it is running, or is
+  // still running when the timeout ends, is killed and reported as
+  // exited=false.
   BrokerExit start_expect_failure(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
@@ -99,6 +103,9 @@ class BrokerProcess {
  private:
   std::string expand(const std::string& text) const;
   std::string spawn();  // fork/exec; empty or an error
+  std::string start_once(std::chrono::milliseconds timeout);
+  // Whether the log, after byte `log_offset`, has mosquitto's "running" line.
+  bool logged_running(size_t log_offset) const;
   std::optional<int> reap(std::chrono::milliseconds timeout);
   BrokerExit finish(int wait_status);
   bool port_accepts() const;
@@ -109,6 +116,7 @@ class BrokerProcess {
   int port_ = 0;
   pid_t pid_ = -1;
   BrokerExit last_exit_;
+  bool started_once_ = false;
 };
 
 // A free TCP port on 127.0.0.1 (bind to port 0, read it, close).

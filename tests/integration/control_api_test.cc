@@ -94,7 +94,8 @@ TEST_F(ControlApiTest, SeveralCommandsInOneRequest) {
   auto d1 = device("pk1", "d1", "1.0.0");
   auto d2 = device("pk1", "d2", "1.1.0");
   ASSERT_TRUE(admin().send_raw(
-      R"({"commands":[{"command":"getDevice","product":"pk1","device":"d1","correlationData":"m1"},)"
+      R"({"commands":[)"
+      R"({"command":"getDevice","product":"pk1","device":"d1","correlationData":"m1"},)"
       R"({"command":"getDevice","product":"pk1","device":"d2","correlationData":"m2"}]})"));
   std::map<std::string, std::string> versions;
   for (int i = 0; i < 2 && versions.size() < 2; ++i) {

@@ -1,7 +1,11 @@
 // The harness itself, against a plain mosquitto without the plugin.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "broker_process.h"
 #include "control_client.h"
@@ -121,6 +125,24 @@ TEST(Harness, ClientSeesBrokerGoAway) {
   EXPECT_FALSE(c.connected());
   EXPECT_FALSE(c.publish("x", "y", 1, false, 300ms));
   c.disconnect();  // must not hang while libmosquitto waits to reconnect
+}
+
+TEST(Harness, FirstStartMovesOffATakenPort) {
+  BrokerProcess broker(plain());
+  const int taken = broker.port();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(taken));
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  EXPECT_EQ(broker.start(), "");
+  EXPECT_NE(broker.port(), taken);
+  ::close(fd);
+  MqttClient c;
+  EXPECT_TRUE(c.connect(broker.port(), "moved"));
 }
 
 TEST(Harness, StartExpectFailureReportsExitAndOutput) {

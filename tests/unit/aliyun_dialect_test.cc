@@ -35,8 +35,14 @@ constexpr std::string_view kSeedProgress = R"({
 }
 })";
 
+OutboundMessage encode(const Notification& n, const std::string& code = "200") {
+  ProductConfig product;
+  product.aliyun_code = code;
+  return AliyunDialect().encode_notification(n, {product, {}});
+}
+
 ParseOutcome parse(std::string_view topic, std::string_view payload) {
-  return AliyunDialect().parse(topic, payload);
+  return AliyunDialect().parse(topic, payload, {});
 }
 
 VersionReport inform_ok(std::string_view payload) {
@@ -387,7 +393,7 @@ Notification seed_notification() {
 }
 
 TEST(AliyunDialect, EncodesSeedNotification) {
-  OutboundMessage m = AliyunDialect().encode_notification(seed_notification());
+  OutboundMessage m = encode(seed_notification());
   EXPECT_EQ(m.topic, "/ota/device/upgrade/a1Pk/dev-01");
   EXPECT_EQ(m.qos, 1);
   EXPECT_FALSE(m.retain);
@@ -414,14 +420,14 @@ TEST(AliyunDialect, EncodesDefaultModuleWithoutModuleOrExtData) {
   n.package.url = "https://dl.example.com/fw.bin";
   n.package.size = 1;
   n.at = 5;
-  EXPECT_EQ(AliyunDialect().encode_notification(n).payload,
+  EXPECT_EQ(encode(n).payload,
             R"({"code":"200","data":{"size":1,"version":"2.0.0",)"
             R"("url":"https://dl.example.com/fw.bin",)"
             R"("sign":"0123456789abcdef0123456789abcdef","signMethod":"MD5",)"
             R"("md5":"0123456789abcdef0123456789abcdef"},)"
             R"("id":5,"message":"success"})");
   n.package.ext_data_json = "{}";  // empty object: left out as well
-  EXPECT_EQ(AliyunDialect().encode_notification(n).payload,
+  EXPECT_EQ(encode(n).payload,
             R"({"code":"200","data":{"size":1,"version":"2.0.0",)"
             R"("url":"https://dl.example.com/fw.bin",)"
             R"("sign":"0123456789abcdef0123456789abcdef","signMethod":"MD5",)"
@@ -439,8 +445,7 @@ TEST(AliyunDialect, EncodesSha256WithAndWithoutMd5) {
   n.package.sign_method = SignMethod::kSha256;
   n.package.sign = "aa";
   n.at = 7;
-  OutboundMessage m = AliyunDialect(AliyunOptions{.code = "1000"})
-                          .encode_notification(n);
+  OutboundMessage m = encode(n, "1000");
   EXPECT_EQ(m.topic, "/ota/device/upgrade/pk/dn");
   EXPECT_EQ(m.payload,
             R"({"code":"1000","data":{"size":10,"version":"2.0.0",)"
@@ -448,8 +453,7 @@ TEST(AliyunDialect, EncodesSha256WithAndWithoutMd5) {
             R"("module":"WiFi"},"id":7,"message":"success"})");
 
   n.package.md5 = "bb";
-  EXPECT_EQ(AliyunDialect(AliyunOptions{.code = "1000"})
-                .encode_notification(n)
+  EXPECT_EQ(encode(n, "1000")
                 .payload,
             R"({"code":"1000","data":{"size":10,"version":"2.0.0",)"
             R"("url":"https://h/f","sign":"aa","signMethod":"SHA256",)"
@@ -461,7 +465,7 @@ TEST(AliyunDialect, EncodedNotificationRoundTripsAsJson) {
   Notification n = seed_notification();
   n.package.version = "v\"1\\2 升级";
   n.package.ext_data_json = "";
-  OutboundMessage m = AliyunDialect().encode_notification(n);
+  OutboundMessage m = encode(n);
   json_error_t err;
   json_t* root = json_loadb(m.payload.data(), m.payload.size(), 0, &err);
   ASSERT_NE(root, nullptr) << err.text;
@@ -486,12 +490,9 @@ TEST(AliyunDialect, Registry) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->name(), "aliyun");
   Notification n = seed_notification();
-  EXPECT_EQ(d->encode_notification(n).payload.rfind(R"({"code":"200",)", 0),
-            0u);
-
-  d = make_dialect("aliyun", DialectOptions{.aliyun_code = "1000"});
-  ASSERT_NE(d, nullptr);
-  EXPECT_EQ(d->encode_notification(n).payload.rfind(R"({"code":"1000",)", 0),
+  ProductConfig product;
+  product.aliyun_code = "1000";
+  EXPECT_EQ(d->encode_notification(n, {product, {}}).payload.rfind(R"({"code":"1000",)", 0),
             0u);
 }
 
