@@ -5,8 +5,9 @@ namespace {
 
 constexpr uint64_t kTimeSignBit = uint64_t{1} << 63;
 constexpr size_t kDueHeaderBytes = 8 + 1 + 8;  // at, kind, job
-constexpr uint8_t kDueKindCount = 2;
+constexpr uint8_t kDueKindCount = 4;
 constexpr std::string_view kJobTaskCountsPrefix = "job_task_counts";
+constexpr std::string_view kGroupTaskCountsPrefix = "group_task_counts";
 
 void append_name(std::string& out, std::string_view name) {
   if (name.find('\0') != std::string_view::npos) {
@@ -100,6 +101,13 @@ uint64_t due_time_bits(TimeMs at) {
 std::string job_task_counts_key(JobId job) {
   std::string key(kJobTaskCountsPrefix);
   append_be64(key, job);
+  return key;
+}
+
+std::string group_task_counts_key(JobId job, uint32_t group) {
+  std::string key(kGroupTaskCountsPrefix);
+  append_be64(key, job);
+  append_be64(key, group);
   return key;
 }
 

@@ -9,7 +9,8 @@
 //   device_tasks  product \0 device \0 be64(job)       -> (empty)
 //   active        product \0 device                    -> be64(job)
 //   due           be64(at ^ 2^63) kind be64(job) product \0 device -> (empty)
-//   meta          name [be64(job)]                     -> be64 numbers
+//   meta          name [be64(job) [be64(group)]]       -> be64 numbers
+//   products      product                              -> product config
 //
 // MQTT topic names cannot contain NUL, so NUL is a safe separator; keys
 // built from names that contain one are refused.
@@ -59,5 +60,8 @@ inline constexpr std::string_view kNextJobIdKey = "next_job_id";
 inline constexpr std::string_view kTaskCountsKey = "task_counts";
 // The same counts for one job: "job_task_counts" be64(job).
 std::string job_task_counts_key(JobId job);
+// The same counts for one rollout group of a job:
+// "group_task_counts" be64(job) be64(group).
+std::string group_task_counts_key(JobId job, uint32_t group);
 
 }  // namespace ota::lmdb_keys

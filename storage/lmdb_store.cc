@@ -25,12 +25,13 @@ enum Db : size_t {
   kDeviceTasks,
   kActive,
   kDue,
+  kProducts,
   kDbCount,
 };
 
 constexpr const char* kDbNames[kDbCount] = {
     "meta", "devices",      "packages", "jobs",
-    "tasks", "device_tasks", "active",  "due",
+    "tasks", "device_tasks", "active",  "due", "products",
 };
 
 // Owner-only: the store holds download URLs and signatures.
@@ -426,11 +427,15 @@ bool LmdbStore::put_task(const Task& task) {
   if (now_active && active && *active != task.job_id) return false;
   const bool state_changed = old_state != task.state;
   const std::string job_counts_key = keys::job_task_counts_key(task.job_id);
+  const std::string group_counts_key =
+      keys::group_task_counts_key(task.job_id, task.group);
   TaskCounts counts{};
   TaskCounts job_counts{};
+  TaskCounts group_counts{};
   if (state_changed) {
     counts = read_counts(keys::kTaskCountsKey);
     job_counts = read_counts(job_counts_key);
+    group_counts = read_counts(group_counts_key);
   }
 
   env_->put(kTasks, task_key, encode_task(task));
@@ -445,6 +450,8 @@ bool LmdbStore::put_task(const Task& task) {
     write_counts(keys::kTaskCountsKey, counts);
     move_count(job_counts, old_state, task.state);
     write_counts(job_counts_key, job_counts);
+    move_count(group_counts, old_state, task.state);
+    write_counts(group_counts_key, group_counts);
   }
   return true;
 }
@@ -474,6 +481,30 @@ TaskCounts LmdbStore::task_counts() {
 
 TaskCounts LmdbStore::job_task_counts(JobId job) {
   return read_counts(keys::job_task_counts_key(job));
+}
+
+TaskCounts LmdbStore::group_task_counts(JobId job, uint32_t group) {
+  return read_counts(keys::group_task_counts_key(job, group));
+}
+
+// Product configurations.
+
+std::optional<ProductConfig> LmdbStore::get_product_config(const std::string& product) {
+  env_->check_key(product);
+  auto bytes = env_->get(kProducts, product);
+  if (!bytes) return std::nullopt;
+  return decode_product_config(*bytes);
+}
+
+void LmdbStore::put_product_config(const ProductConfig& config) {
+  env_->check_key(config.product);
+  env_->put(kProducts, config.product, encode_product_config(config));
+}
+
+void LmdbStore::for_each_product_config(const Visitor<ProductConfig>& visit) {
+  env_->scan(kProducts, "", "", [&](std::string_view, std::string_view v) {
+    return visit(decode_product_config(v));
+  });
 }
 
 TaskCounts LmdbStore::read_counts(std::string_view meta_key) {

@@ -82,6 +82,11 @@ class LmdbStore final : public Store {
                                const Visitor<Task>& visit) override;
   TaskCounts task_counts() override;
   TaskCounts job_task_counts(JobId job) override;
+  TaskCounts group_task_counts(JobId job, uint32_t group) override;
+
+  std::optional<ProductConfig> get_product_config(const std::string& product) override;
+  void put_product_config(const ProductConfig& config) override;
+  void for_each_product_config(const Visitor<ProductConfig>& visit) override;
 
   void add_due(const DueItem& item) override;
   std::vector<DueItem> take_due(TimeMs now, size_t limit) override;

@@ -15,7 +15,10 @@ constexpr uint8_t kSignMethodCount = 2;
 constexpr uint8_t kJobTypeCount = 2;
 constexpr uint8_t kJobStateCount = 6;
 constexpr uint8_t kTaskStateLimit = kTaskStateCount;
-constexpr uint8_t kFailReasonCount = 10;
+constexpr uint8_t kFailReasonCount = 12;
+constexpr uint8_t kOfflinePolicyCount = 2;
+constexpr uint8_t kSuccessRuleCount = 2;
+constexpr uint8_t kIdentitySourceCount = 3;
 
 // The smallest encoding of one element of each repeated field, for
 // Reader::count(): a string is at least its length byte.
@@ -245,10 +248,37 @@ std::string encode_job(const Job& j) {
   out.str(j.module);
   out.u8(static_cast<uint8_t>(j.type));
   out.u8(static_cast<uint8_t>(j.state));
-  write_strings(out, j.devices);
+  out.str(j.state_reason);
+  out.boolean(j.filter.all);
+  write_strings(out, j.filter.source_versions);
+  out.varint(j.filter.tags.size());
+  for (const auto& [key, value] : j.filter.tags) {
+    out.str(key);
+    out.str(value);
+  }
+  out.varint(j.filter.percent_bp);
+  out.boolean(j.dynamic);
+  out.varint(j.rate_per_minute);
   out.svarint(j.timeout_s);
+  out.boolean(j.timeout_from_progress);
+  out.varint(j.retry_count);
+  out.svarint(j.retry_interval_s);
+  out.svarint(j.start_at);
+  out.svarint(j.end_at);
+  out.boolean(j.need_confirm);
+  out.u8(static_cast<uint8_t>(j.offline_policy));
+  out.varint(j.group_sizes.size());
+  for (uint32_t size : j.group_sizes) out.varint(size);
+  out.varint(j.current_group);
+  out.varint(j.success_threshold);
+  out.boolean(j.auto_advance);
+  out.varint(j.failure_threshold.count);
+  out.varint(j.failure_threshold.percent);
+  out.svarint(j.next_slot_us);
   out.varint(j.task_count);
+  out.varint(j.skipped);
   out.svarint(j.created_at);
+  out.svarint(j.started_at);
   out.svarint(j.finished_at);
   return out.take();
 }
@@ -263,10 +293,34 @@ Job decode_job(std::string_view bytes) {
   j.module = in.str();
   j.type = in.enum_below<JobType>(kJobTypeCount, "job type");
   j.state = in.enum_below<JobState>(kJobStateCount, "job state");
-  j.devices = read_strings(in);
+  j.state_reason = in.str();
+  j.filter.all = in.boolean();
+  j.filter.source_versions = read_strings(in);
+  j.filter.tags = read_map<std::string>(in, kMinTagBytes, "tag",
+                                        [](Reader& r) { return r.str(); });
+  j.filter.percent_bp = in.u32();
+  j.dynamic = in.boolean();
+  j.rate_per_minute = in.u32();
   j.timeout_s = in.svarint();
+  j.timeout_from_progress = in.boolean();
+  j.retry_count = in.u32();
+  j.retry_interval_s = in.svarint();
+  j.start_at = in.svarint();
+  j.end_at = in.svarint();
+  j.need_confirm = in.boolean();
+  j.offline_policy = in.enum_below<OfflinePolicy>(kOfflinePolicyCount, "offline policy");
+  j.group_sizes.resize(in.count(1));
+  for (uint32_t& size : j.group_sizes) size = in.u32();
+  j.current_group = in.u32();
+  j.success_threshold = in.u32();
+  j.auto_advance = in.boolean();
+  j.failure_threshold.count = in.u32();
+  j.failure_threshold.percent = in.u32();
+  j.next_slot_us = in.svarint();
   j.task_count = in.u32();
+  j.skipped = in.u32();
   j.created_at = in.svarint();
+  j.started_at = in.svarint();
   j.finished_at = in.svarint();
   in.expect_end();
   return j;
@@ -285,6 +339,10 @@ std::string encode_task(const Task& t) {
   out.str(t.detail);
   out.svarint(t.deadline);
   out.varint(t.notify_count);
+  out.varint(t.group);
+  out.varint(t.attempts);
+  out.boolean(t.waiting);
+  out.boolean(t.rejoin);
   out.svarint(t.updated_at);
   out.varint(t.history.size());
   for (const TaskEvent& e : t.history) {
@@ -310,6 +368,10 @@ Task decode_task(std::string_view bytes) {
   t.detail = in.str();
   t.deadline = in.svarint();
   t.notify_count = in.u32();
+  t.group = in.u32();
+  t.attempts = in.u32();
+  t.waiting = in.boolean();
+  t.rejoin = in.boolean();
   t.updated_at = in.svarint();
   t.history.resize(in.count(kMinEventBytes));
   for (TaskEvent& e : t.history) {
@@ -320,6 +382,34 @@ Task decode_task(std::string_view bytes) {
   }
   in.expect_end();
   return t;
+}
+
+std::string encode_product_config(const ProductConfig& c) {
+  Writer out;
+  out.u8(kProductConfigFormat);
+  out.str(c.product);
+  out.str(c.dialect);
+  out.u8(static_cast<uint8_t>(c.success_rule));
+  out.u8(static_cast<uint8_t>(c.offline_policy));
+  out.u8(static_cast<uint8_t>(c.identity));
+  out.boolean(c.require_verified);
+  out.str(c.aliyun_code);
+  return out.take();
+}
+
+ProductConfig decode_product_config(std::string_view bytes) {
+  Reader in(bytes, "product config");
+  expect_format(in, kProductConfigFormat);
+  ProductConfig c;
+  c.product = in.str();
+  c.dialect = in.str();
+  c.success_rule = in.enum_below<SuccessRule>(kSuccessRuleCount, "success rule");
+  c.offline_policy = in.enum_below<OfflinePolicy>(kOfflinePolicyCount, "offline policy");
+  c.identity = in.enum_below<IdentitySource>(kIdentitySourceCount, "identity source");
+  c.require_verified = in.boolean();
+  c.aliyun_code = in.str();
+  in.expect_end();
+  return c;
 }
 
 }  // namespace ota

@@ -78,6 +78,7 @@ inline constexpr uint8_t kDeviceFormat = 1;
 inline constexpr uint8_t kPackageFormat = 1;
 inline constexpr uint8_t kJobFormat = 1;
 inline constexpr uint8_t kTaskFormat = 1;
+inline constexpr uint8_t kProductConfigFormat = 1;
 
 std::string encode_device(const Device& device);
 Device decode_device(std::string_view bytes);
@@ -90,5 +91,8 @@ Job decode_job(std::string_view bytes);
 
 std::string encode_task(const Task& task);
 Task decode_task(std::string_view bytes);
+
+std::string encode_product_config(const ProductConfig& config);
+ProductConfig decode_product_config(std::string_view bytes);
 
 }  // namespace ota

@@ -1,157 +1,83 @@
 #include "dialects/aliyun.h"
 
-#include <charconv>
+#include <array>
 #include <optional>
 #include <string>
 
+#include "dialects/fields.h"
+#include "dialects/topic_levels.h"
 #include "json/json_util.h"
 
 namespace ota {
 namespace {
 
-constexpr std::string_view kPrefix = "/ota/device/";
-constexpr std::string_view kUpgradeTopic = "/ota/device/upgrade/";
 constexpr std::string_view kInformPrefix = "/ota/device/inform/";
 constexpr std::string_view kProgressPrefix = "/ota/device/progress/";
-// Bounds on what we store per device: version and module names are opaque
-// but must not grow the store without limit.
-constexpr size_t kMaxVersionBytes = 128;
-constexpr size_t kMaxModuleBytes = 128;
-// -1..-4 are failure codes, 1..100 percent, 0 "entering download" (§10).
-constexpr int64_t kMinStep = -4;
-constexpr int64_t kMaxStep = 100;
-// Longer offending values are summarised in errors, not echoed into logs.
-constexpr size_t kMaxEchoBytes = 32;
+constexpr std::string_view kRequestPrefix = "/ota/device/request/";
+constexpr std::string_view kUpgradePrefix = "/ota/device/upgrade/";
+constexpr std::string_view kSysPrefix = "/sys/";
+constexpr std::string_view kPullSuffix = "/thing/ota/firmware/get";
+constexpr std::string_view kPullMethod = "thing.ota.firmware.get";
+// Alibaba's product code; any other code is SagooIOT's shape.
+constexpr std::string_view kAlibabaCode = "1000";
 
-enum class TopicKind { kInform, kProgress };
+enum class TopicKind { kInform, kProgress, kRequest, kPull };
 
 struct DeviceTopic {
   TopicKind kind;
-  DeviceKey device;
+  std::string_view product;
+  std::string_view device;
 };
 
-// Accepts exactly /ota/device/{inform|progress}/{pk}/{dn}. Other shapes under
-// /ota/device/ belong to other dialects (ThingsPanel's /inform/{token}) or
-// are our own downstream topic (/upgrade/...).
-std::optional<DeviceTopic> split_topic(std::string_view topic) {
-  if (!topic.starts_with(kPrefix)) return std::nullopt;
-  std::string_view rest = topic.substr(kPrefix.size());
-  size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  std::string_view verb = rest.substr(0, slash);
-  rest = rest.substr(slash + 1);
-  slash = rest.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  std::string_view pk = rest.substr(0, slash);
-  std::string_view dn = rest.substr(slash + 1);
-  if (pk.empty() || dn.empty() || dn.find('/') != std::string_view::npos) {
+// Exactly {prefix}{pk}/{dn}.
+std::optional<DeviceTopic> match_prefixed(std::string_view topic,
+                                          std::string_view prefix,
+                                          TopicKind kind) {
+  std::array<std::string_view, 2> levels;
+  if (!topic.starts_with(prefix) ||
+      !split_levels(topic.substr(prefix.size()), levels)) {
     return std::nullopt;
   }
-  TopicKind kind;
-  if (verb == "inform") {
-    kind = TopicKind::kInform;
-  } else if (verb == "progress") {
-    kind = TopicKind::kProgress;
-  } else {
-    return std::nullopt;
-  }
-  return DeviceTopic{kind, DeviceKey{std::string(pk), std::string(dn)}};
+  return DeviceTopic{kind, levels[0], levels[1]};
 }
 
-// `id` is unused but, when sent, must look like a message id: devices send
-// it as a string (the documents) or as a number (real SDKs send 0, §10).
-bool check_id(const json_t* root, std::string* error) {
-  std::string id;
-  if (!json::get_string_or_int(root, "id", &id, /*optional=*/true, error)) {
-    return false;
+// Only this dialect's exact device->broker shapes; anything else under the
+// same prefixes (ThingsPanel's /inform/{token}, extra levels) is not ours.
+std::optional<DeviceTopic> match_topic(std::string_view topic) {
+  if (auto t = match_prefixed(topic, kInformPrefix, TopicKind::kInform)) {
+    return t;
   }
-  const json_t* v = json_object_get(root, "id");
-  if (json_is_integer(v) && json_integer_value(v) < 0) {
-    *error = "field 'id' must not be negative, got " + id;
-    return false;
+  if (auto t = match_prefixed(topic, kProgressPrefix, TopicKind::kProgress)) {
+    return t;
   }
-  return true;
+  if (auto t = match_prefixed(topic, kRequestPrefix, TopicKind::kRequest)) {
+    return t;
+  }
+  // /sys/{pk}/{dn}/thing/ota/firmware/get
+  if (topic.size() > kSysPrefix.size() + kPullSuffix.size() &&
+      topic.starts_with(kSysPrefix) && topic.ends_with(kPullSuffix)) {
+    std::array<std::string_view, 2> levels;
+    std::string_view middle = topic.substr(
+        kSysPrefix.size(),
+        topic.size() - kSysPrefix.size() - kPullSuffix.size());
+    if (split_levels(middle, levels)) {
+      return DeviceTopic{TopicKind::kPull, levels[0], levels[1]};
+    }
+  }
+  return std::nullopt;
 }
 
-// params.module: absent or "" means the default module (seed 001).
-bool read_module(const json_t* params, std::string* module,
-                 std::string* error) {
-  std::string m;
-  if (!json::get_string(params, "module", &m, /*optional=*/true, error)) {
-    return false;
-  }
-  if (m.size() > kMaxModuleBytes) {
-    *error = "field 'module' is longer than " +
-             std::to_string(kMaxModuleBytes) + " bytes (" +
-             std::to_string(m.size()) + ")";
-    return false;
-  }
-  if (!m.empty()) *module = std::move(m);
-  return true;
-}
-
-bool read_version(const json_t* params, std::string* version,
-                  std::string* error) {
-  if (!json::get_string(params, "version", version, /*optional=*/false,
-                        error)) {
-    return false;
-  }
-  if (version->empty()) {
-    *error = "field 'version' must not be empty";
-    return false;
-  }
-  if (version->size() > kMaxVersionBytes) {
-    *error = "field 'version' is longer than " +
-             std::to_string(kMaxVersionBytes) + " bytes (" +
-             std::to_string(version->size()) + ")";
-    return false;
-  }
-  return true;
-}
-
-// params.step: "50" per the documents, 50 from some SDKs; both mean 50.
-bool read_step(const json_t* params, int32_t* step, std::string* error) {
-  std::string text;
-  if (!json::get_string_or_int(params, "step", &text, /*optional=*/false,
-                               error)) {
-    return false;
-  }
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec == std::errc() && ptr == end && value >= kMinStep &&
-      value <= kMaxStep) {
-    *step = static_cast<int32_t>(value);
-    return true;
-  }
-  std::string shown =
-      text.size() <= kMaxEchoBytes
-          ? json::dump(json_object_get(params, "step"))
-          : "a string of " + std::to_string(text.size()) + " bytes";
-  *error = "field 'step' must be an integer from " + std::to_string(kMinStep) +
-           " to " + std::to_string(kMaxStep) + ", got " + shown;
-  return false;
-}
-
-bool read_desc(const json_t* params, std::string* desc, std::string* error) {
-  if (!json::get_string(params, "desc", desc, /*optional=*/true, error)) {
-    return false;
-  }
-  size_t chars = json::utf8_length(*desc);
-  if (chars > kMaxDescLength) {
-    *error = "field 'desc' is longer than " + std::to_string(kMaxDescLength) +
-             " characters (" + std::to_string(chars) + ")";
-    return false;
-  }
-  return true;
+bool is_alibaba(const ProductConfig& product) {
+  return product.aliyun_code == kAlibabaCode;
 }
 
 ParseOutcome parse_inform(DeviceKey device, const json_t* params) {
   VersionReport report;
   report.device = std::move(device);
   std::string error;
-  if (!read_version(params, &report.version, &error) ||
-      !read_module(params, &report.module, &error)) {
+  if (!fields::read_version(params, "version", /*optional=*/false,
+                            &report.version, &error) ||
+      !fields::read_module(params, "module", &report.module, &error)) {
     return ParseOutcome::malformed("params: " + error);
   }
   return ParseOutcome::of(std::move(report));
@@ -161,67 +87,78 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* params) {
   ProgressReport report;
   report.device = std::move(device);
   std::string error;
-  if (!read_step(params, &report.step, &error) ||
-      !read_desc(params, &report.desc, &error) ||
-      !read_module(params, &report.module, &error)) {
+  int64_t step = 0;
+  // "50" per the documents, 50 from some SDKs; both mean 50.
+  if (!fields::read_integer(params, "step", fields::IntForm::kStringOrInteger,
+                            fields::kMinStep, fields::kMaxStep,
+                            /*optional=*/false, &step, &error) ||
+      !fields::read_desc(params, &report.desc, &error) ||
+      !fields::read_module(params, "module", &report.module, &error)) {
     return ParseOutcome::malformed("params: " + error);
   }
+  report.step = static_cast<int32_t>(step);
   return ParseOutcome::of(std::move(report));
 }
 
-
-}  // namespace
-
-bool AliyunDialect::claims(std::string_view topic) const {
-  return topic.starts_with(kPrefix);
+// SDK v3: {"id","params":{"version"}}. It names no module, so the query is
+// for any module (and is answered on the upgrade topic).
+ParseOutcome parse_request(DeviceKey device, const json_t* params) {
+  UpgradeQuery query;
+  query.device = std::move(device);
+  query.module.clear();
+  std::string error;
+  if (!fields::read_version(params, "version", /*optional=*/true,
+                            &query.version, &error)) {
+    return ParseOutcome::malformed("params: " + error);
+  }
+  return ParseOutcome::of(std::move(query));
 }
 
-ParseOutcome AliyunDialect::parse(std::string_view topic,
-                                  std::string_view payload,
-                                  const DeviceConnection&) const {
-  std::optional<DeviceTopic> t = split_topic(topic);
-  if (t && (t->device.product.size() > kMaxDeviceNameBytes ||
-            t->device.device.size() > kMaxDeviceNameBytes)) {
-    return ParseOutcome::malformed("product key and device name must be at most " +
-                                   std::to_string(kMaxDeviceNameBytes) + " bytes each");
-  }
-  if (!t) {
-    // A device topic of ours with the wrong levels is a broken device, not
-    // someone else's traffic. (Until a ThingsPanel dialect claims the
-    // one-level /inform/{token} shape, that shape is malformed here too.)
-    if (topic.starts_with(kInformPrefix) || topic.starts_with(kProgressPrefix)) {
-      return ParseOutcome::malformed(
-          "topic must be /ota/device/{inform|progress}/{productKey}/{deviceName}");
-    }
-    return ParseOutcome::not_mine();
-  }
-
+// Alink: {"id","version":"1.0","params":{"module"},"method"}; Alibaba's SDK
+// 4.x sends only {"id":n,"params":{}}. No module means `default`.
+ParseOutcome parse_pull(DeviceKey device, const json_t* root) {
+  UpgradeQuery query;
+  query.device = std::move(device);
+  query.module = std::string(kDefaultModule);
   std::string error;
-  json::JsonPtr root = json::parse(payload, &error);
-  if (root == nullptr) return ParseOutcome::malformed("payload: " + error);
-  if (!check_id(root.get(), &error)) return ParseOutcome::malformed(error);
+  std::string alink_version;
+  std::string method(kPullMethod);
   const json_t* params = nullptr;
-  if (!json::get_object(root.get(), "params", &params, /*optional=*/false,
-                        &error)) {
+  if (!json::get_string(root, "version", &alink_version, /*optional=*/true,
+                        &error) ||
+      !json::get_string(root, "method", &method, /*optional=*/true, &error) ||
+      !json::get_object(root, "params", &params, /*optional=*/true, &error)) {
     return ParseOutcome::malformed(error);
   }
-  return t->kind == TopicKind::kInform
-             ? parse_inform(std::move(t->device), params)
-             : parse_progress(std::move(t->device), params);
+  if (method != kPullMethod) {
+    return ParseOutcome::malformed("field 'method' must be \"" +
+                                   std::string(kPullMethod) + "\"");
+  }
+  if (params != nullptr &&
+      !fields::read_module(params, "module", &query.module, &error)) {
+    return ParseOutcome::malformed("params: " + error);
+  }
+  return ParseOutcome::of(std::move(query));
 }
 
-OutboundMessage AliyunDialect::encode_notification(
-    const Notification& n, const EncodeContext& ctx) const {
-  const Package& p = n.package;
-  // Key order follows seed 000's example; devices parse by key, but exact
-  // output keeps captures and tests comparable.
+// The package as both pushes and get_reply carry it. Key order follows seed
+// 000's example, Alibaba's isDiff where its document puts it; devices parse
+// by key, but exact output keeps captures and tests comparable.
+json::JsonPtr upgrade_data(const Package& p, bool alibaba) {
   json::JsonPtr data(json_object());
   json_object_set_new(data.get(), "size",
                       json_integer(static_cast<json_int_t>(p.size)));
   json::set_string(data.get(), "version", p.version);
+  // Alibaba: the integer 1 for a differential package, absent otherwise.
+  if (alibaba && p.diff) json_object_set_new(data.get(), "isDiff", json_integer(1));
   json::set_string(data.get(), "url", p.url);
   json::set_string(data.get(), "sign", p.sign);
-  json::set_string(data.get(), "signMethod", to_string(p.sign_method));
+  // Alibaba's SDK 4.x accepts only "Md5" and "SHA256"/"Sha256"; SagooIOT
+  // documents "MD5".
+  json::set_string(data.get(), "signMethod",
+                   alibaba && p.sign_method == SignMethod::kMd5
+                       ? std::string_view("Md5")
+                       : to_string(p.sign_method));
   // Alibaba devices ignore a notification without md5 (§10).
   const std::string& md5 =
       !p.md5.empty() || p.sign_method != SignMethod::kMd5 ? p.md5 : p.sign;
@@ -238,20 +175,112 @@ OutboundMessage AliyunDialect::encode_notification(
       json_object_set_new(data.get(), "extData", ext.release());
     }
   }
+  return data;
+}
 
+std::string device_path(const DeviceKey& device) {
+  return device.product + "/" + device.device;
+}
+
+}  // namespace
+
+bool AliyunDialect::claims(std::string_view topic) const {
+  return topic.starts_with(kInformPrefix) ||
+         topic.starts_with(kProgressPrefix) ||
+         topic.starts_with(kRequestPrefix) ||
+         (topic.starts_with(kSysPrefix) && topic.ends_with(kPullSuffix));
+}
+
+ParseOutcome AliyunDialect::parse(std::string_view topic,
+                                  std::string_view payload,
+                                  const DeviceConnection&) const {
+  std::optional<DeviceTopic> t = match_topic(topic);
+  if (!t) return ParseOutcome::not_mine();
+  if (!fields::name_fits(t->product) || !fields::name_fits(t->device)) {
+    return ParseOutcome::malformed(
+        "product key and device name must be at most " +
+        std::to_string(kMaxDeviceNameBytes) + " bytes each");
+  }
+  DeviceKey device{std::string(t->product), std::string(t->device)};
+
+  std::string error;
+  json::JsonPtr root = json::parse(payload, &error);
+  if (root == nullptr) return ParseOutcome::malformed("payload: " + error);
+  std::string id;
+  if (!fields::read_message_id(root.get(), &id, &error)) {
+    return ParseOutcome::malformed(error);
+  }
+  ParseOutcome out;
+  if (t->kind == TopicKind::kPull) {
+    out = parse_pull(std::move(device), root.get());
+  } else {
+    const json_t* params = nullptr;
+    if (!json::get_object(root.get(), "params", &params, /*optional=*/false,
+                          &error)) {
+      return ParseOutcome::malformed(error);
+    }
+    switch (t->kind) {
+      case TopicKind::kInform:
+        out = parse_inform(std::move(device), params);
+        break;
+      case TopicKind::kProgress:
+        out = parse_progress(std::move(device), params);
+        break;
+      default:
+        out = parse_request(std::move(device), params);
+        break;
+    }
+  }
+  out.message_id = std::move(id);
+  return out;
+}
+
+OutboundMessage AliyunDialect::encode_notification(
+    const Notification& n, const EncodeContext& ctx) const {
+  const bool alibaba = is_alibaba(ctx.product);
   json::JsonPtr root(json_object());
   json::set_string(root.get(), "code", ctx.product.aliyun_code);
-  json_object_set_new(root.get(), "data", data.release());
-  json_object_set_new(root.get(), "id",
-                      json_integer(static_cast<json_int_t>(n.at)));
+  json_object_set_new(root.get(), "data",
+                      upgrade_data(n.package, alibaba).release());
+  // SagooIOT's example has a number, Alibaba's document a string.
+  if (alibaba) {
+    json::set_string(root.get(), "id", std::to_string(n.at));
+  } else {
+    json_object_set_new(root.get(), "id",
+                        json_integer(static_cast<json_int_t>(n.at)));
+  }
   json::set_string(root.get(), "message", "success");
 
   OutboundMessage out;
-  out.topic = std::string(kUpgradeTopic) + n.device.product + "/" +
-              n.device.device;
+  out.topic = std::string(kUpgradePrefix) + device_path(n.device);
   out.payload = json::dump(root.get());
-  out.qos = 1;
-  out.retain = false;
+  return out;
+}
+
+OutboundMessage AliyunDialect::encode_query_reply(
+    const UpgradeQuery& query, const std::string& message_id,
+    const Notification* pending, const EncodeContext& ctx) const {
+  if (query.module.empty()) {
+    // SDK v3 takes its answer on the upgrade topic, where any message is a
+    // push: with nothing pending, silence (as Alibaba's cloud does) rather
+    // than an empty push the SDK would fail to parse.
+    if (pending == nullptr) return {};
+    return encode_notification(*pending, ctx);
+  }
+  json::JsonPtr root(json_object());
+  // Alink replies echo the request's id as a string; none sent, none echoed.
+  if (!message_id.empty()) json::set_string(root.get(), "id", message_id);
+  json_object_set_new(root.get(), "code", json_integer(200));
+  json_object_set_new(root.get(), "data",
+                      pending != nullptr
+                          ? upgrade_data(pending->package,
+                                         is_alibaba(ctx.product))
+                                .release()
+                          : json_object());
+  OutboundMessage out;
+  out.topic = std::string(kSysPrefix) + device_path(query.device) +
+              std::string(kPullSuffix) + "_reply";
+  out.payload = json::dump(root.get());
   return out;
 }
 

@@ -3,12 +3,16 @@
 //
 //   up    /ota/device/inform/{pk}/{dn}    {"id","params":{"version","module"}}
 //   up    /ota/device/progress/{pk}/{dn}  {"id","params":{"step","desc","module"}}
+//   up    /sys/{pk}/{dn}/thing/ota/firmware/get
+//                                         {"id","version":"1.0","params":{"module"}}
+//   up    /ota/device/request/{pk}/{dn}   {"id","params":{"version"}} (SDK v3)
 //   down  /ota/device/upgrade/{pk}/{dn}   {"code","data":{...},"id","message"}
+//   down  /sys/{pk}/{dn}/thing/ota/firmware/get_reply
+//                                         {"id","code":200,"data":{...} or {}}
 #pragma once
 
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "dialects/dialect.h"
 
@@ -21,9 +25,19 @@ class AliyunDialect final : public Dialect {
   ParseOutcome parse(std::string_view topic, std::string_view payload,
                      const DeviceConnection& from) const override;
   // The notification's "code" is the product's aliyun_code: "200" on
-  // SagooIOT, "1000" on Alibaba.
+  // SagooIOT, "1000" on Alibaba. Alibaba products also get Alibaba's
+  // spellings: "id" as a string, signMethod "Md5", and isDiff for
+  // differential packages.
   OutboundMessage encode_notification(const Notification& n,
                                       const EncodeContext& ctx) const override;
+  // A firmware/get query (its module is never empty) is answered on
+  // get_reply, with "data":{} when nothing is pending. An SDK v3 request
+  // (module empty: it names no module) is answered with the ordinary
+  // notification, and not at all when nothing is pending.
+  OutboundMessage encode_query_reply(const UpgradeQuery& query,
+                                     const std::string& message_id,
+                                     const Notification* pending,
+                                     const EncodeContext& ctx) const override;
 };
 
 }  // namespace ota

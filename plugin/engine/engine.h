@@ -1,25 +1,40 @@
 // The OTA engine: every rule about devices, packages, jobs and tasks.
 //
 // Deterministic and free of broker and database details: time comes in as
-// an argument, state goes through the Store, and messages to devices come
-// out as Notifications appended to an Outbox. The caller commits the store
-// before it sends anything from the outbox.
+// an argument, state goes through the Store, device presence through the
+// Presence interface, and messages to devices come out as Notifications
+// appended to an Outbox. The caller commits the store before it sends
+// anything from the outbox.
 //
-// Rules (DESIGN.md §3-4, seeds 000/001/003):
+// Device rules (DESIGN.md §3-4, seeds 000-004):
 // - A version report records the module's version. If the device's active
 //   task is for that module: the target version completes it (SUCCEEDED);
 //   any other version while NOTIFIED or IN_PROGRESS re-sends the
-//   notification (resumable download); QUEUED tasks stay queued.
+//   notification (resumable download, seed 003).
 // - A progress report with step 0..100 moves a NOTIFIED/IN_PROGRESS task to
-//   IN_PROGRESS with that step; -1..-4 fail it with the matching reason and
-//   keep the device's desc. Other steps are rejected by the dialects.
-// - One active task per device across all jobs and modules: a job's task
-//   for a device that is busy with another job's task fails at once with
-//   reason "device busy" (seed 001).
-// - A notified task that is not finished by its deadline (job timeout from
-//   the notification) fails with reason "timeout".
+//   IN_PROGRESS; -1..-4 fail it with the matching reason and keep the
+//   device's desc. Step 100 completes it where the product's success rule is
+//   "progress 100" (seed 004).
+// - One active task (CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS) per device
+//   across all jobs and modules: a job's task for a busy device fails at
+//   once with "device busy" (seed 001); in a dynamic job it is queued again
+//   when the device reports after its current task finished.
+// - A notified task not finished by its deadline fails with "timeout".
+//
+// Campaign rules (see docs/decisions.md "campaigns"):
+// - Pushes are paced per job: one every 60/ratePerMinute seconds, never a
+//   burst. A paused job pushes nothing; notified devices carry on.
+// - Tasks are split into groups run in order. A group that reaches its
+//   success threshold (or finishes, without one) starts the next, or pauses
+//   the job when autoAdvance is off. Failures reaching the failure
+//   threshold pause the job with the reason.
+// - A failed task is retried retryCount times, retryIntervalSeconds apart.
+// - A due push for an offline device waits for it, or fails with "offline",
+//   by the job's offline policy.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,10 +42,18 @@
 #include "engine/model.h"
 #include "engine/result.h"
 #include "engine/store.h"
+#include "engine/targeting.h"
 
 namespace ota {
 
 using Outbox = std::vector<Notification>;
+
+// Whether a device can be reached now (the broker knows its connections).
+class Presence {
+ public:
+  virtual ~Presence() = default;
+  virtual bool is_online(const DeviceKey& device) const = 0;
+};
 
 // What became of a device message.
 enum class ReportOutcome {
@@ -58,14 +81,31 @@ struct PackageSpec {
   bool diff = false;
   std::string ext_data_json;
   std::string description;
+  // Known digests of a stored file (firmware upload); sign is then derived.
+  std::string md5;
+  std::string sha256;
 };
 
-// Operator input for a job over an explicit device list.
+// Operator input for a job (createJob).
 struct JobSpec {
   PackageId package_id = 0;
   JobType type = JobType::kBatch;
-  std::vector<std::string> devices;
+  std::vector<std::string> devices;  // explicit targets, or
+  TargetFilter filter;               // all / sourceVersions / tags / percent
+  bool dynamic = false;
+  uint32_t rate_per_minute = 0;
   int64_t timeout_s = 0;  // 0: EngineOptions::default_timeout_s
+  bool timeout_from_progress = false;
+  uint32_t retry_count = 0;
+  int64_t retry_interval_s = 0;
+  TimeMs start_at = 0;
+  TimeMs end_at = 0;
+  bool need_confirm = false;
+  std::optional<OfflinePolicy> offline_policy;  // default: the product's
+  std::vector<GroupSpec> groups;
+  uint32_t success_threshold = 0;
+  bool auto_advance = true;
+  Threshold failure_threshold;
 };
 
 // A job with the number of its tasks in each state.
@@ -74,40 +114,102 @@ struct JobStatus {
   TaskCounts counts{};
 };
 
+struct JobStatistics {
+  Job job;
+  TaskCounts counts{};
+  double success_rate = 0;  // succeeded / finished (0 when none finished)
+  std::map<std::string, uint64_t> failure_reasons;
+  int64_t elapsed_ms = 0;   // from start to finish (or now)
+};
+
 class Engine {
  public:
-  Engine(Store& store, EngineOptions options);
+  Engine(Store& store, EngineOptions options, const Presence* presence = nullptr);
 
+  // Device events.
   ReportOutcome on_version_report(const VersionReport& report, TimeMs now,
                                   Outbox& out);
   ReportOutcome on_progress_report(const ProgressReport& report, TimeMs now,
                                    Outbox& out);
   ReportOutcome on_event(const DeviceEvent& event, TimeMs now, Outbox& out);
+  // The device became reachable (a connection subscribed or spoke): a
+  // waiting push goes out, a notified task is notified again.
+  void on_device_online(const DeviceKey& device, TimeMs now, Outbox& out);
+  // The notification a device asking for its upgrade should get, if any.
+  std::optional<Notification> pending_notification(const UpgradeQuery& query,
+                                                   TimeMs now);
 
+  // Packages.
   Result<Package> create_package(const PackageSpec& spec, TimeMs now);
-  // Creates the job and one task per device. Devices busy with another
-  // job's task get a FAILED "device busy" task; the others are QUEUED and
-  // pushed by run_due().
+  // Refused while an unfinished job uses the package.
+  Result<Package> delete_package(PackageId id);
+
+  // Jobs.
   Result<Job> create_job(const JobSpec& spec, TimeMs now);
   Result<JobStatus> job_status(JobId id);
+  Result<JobStatistics> job_statistics(JobId id, TimeMs now);
+  Result<Job> pause_job(JobId id, TimeMs now);
+  Result<Job> resume_job(JobId id, TimeMs now);
+  Result<Job> cancel_job(JobId id, TimeMs now);
 
-  // Handles due pushes and timeouts up to `now`.
+  // One device's task.
+  Result<Task> cancel_task(JobId job, const DeviceKey& device, TimeMs now);
+  Result<Task> retry_task(JobId job, const DeviceKey& device, TimeMs now);
+  Result<Task> confirm_task(JobId job, const DeviceKey& device, TimeMs now);
+
+  // Products: the stored configuration, or the defaults.
+  ProductConfig product_config(const std::string& product);
+  Result<ProductConfig> set_product_config(const ProductConfig& config);
+  // Devices per version of one module of a product.
+  std::map<std::string, uint64_t> version_distribution(const std::string& product,
+                                                       const std::string& module);
+
+  // Handles due pushes, timeouts and job windows up to `now`.
   void run_due(TimeMs now, Outbox& out);
+
+  // Forgets cached lookups (after the caller aborted a batch).
+  void invalidate_caches() { dynamic_jobs_.reset(); }
 
   Store& store() { return store_; }
 
  private:
-  void notify(Task& task, const Package& package, TimeMs now, Outbox& out);
+
+  // Device events (engine.cc).
+  void join_dynamic_jobs(const Device& device, const std::string& module,
+                         TimeMs now);
+  void requeue_waiting_for_device(const DeviceKey& device, TimeMs now);
+
+  // Job planning and control (jobs.cc).
+  std::optional<Task> plan_task(Job& job, const Package& package,
+                                const std::string& device_name, uint32_t group,
+                                TimeMs now);
+  void start_job(Job& job, TimeMs now);
+  void start_group(Job& job, uint32_t group, TimeMs now);
+  void schedule_push(Job& job, const Task& task, TimeMs earliest);
+  // After a task ended (or a job changed): failure threshold, next group,
+  // completion.
+  void advance_job(JobId id, bool after_failure, TimeMs now);
+  bool group_threshold_met(const Job& job, uint32_t group);
+  void pause(Job& job, std::string reason, TimeMs now);
+  void complete(Job& job, std::string reason, TimeMs now);
+  void close_window(JobId id, TimeMs now);
+  std::vector<JobId> running_dynamic_jobs(const std::string& product);
+
+  // Task transitions (tasks.cc).
+  void on_push_due(const DueItem& item, TimeMs now, Outbox& out);
+  void on_timeout_due(const DueItem& item, TimeMs now);
+  void notify(Task& task, const Job& job, const Package& package, TimeMs now,
+              Outbox& out);
   void finish(Task& task, TaskState state, FailReason reason,
               std::string detail, TimeMs now);
   void record(Task& task, TaskState state, TimeMs now, std::string detail);
   void save(const Task& task);
-  void on_push_due(const DueItem& item, TimeMs now, Outbox& out);
-  void on_timeout_due(const DueItem& item, TimeMs now);
-  void maybe_complete_job(JobId id, TimeMs now);
 
   Store& store_;
   EngineOptions options_;
+  const Presence* presence_;
+  // Running dynamic jobs, by product: consulted on every version report.
+  std::optional<std::multimap<std::string, JobId>> dynamic_jobs_;
 };
 
 }  // namespace ota

@@ -105,6 +105,24 @@ enum class JobState : uint8_t {
   kCanceled = 5,
 };
 
+// Which devices of the product a job selects besides an explicit list; kept
+// with the job so that dynamic jobs can take devices that report later.
+struct TargetFilter {
+  bool all = false;                          // every device of the product
+  std::vector<std::string> source_versions;  // module version is one of these
+  std::map<std::string, std::string> tags;   // device has all of these tags
+  uint32_t percent_bp = 10000;  // grey release: basis points of the matches
+  bool operator==(const TargetFilter&) const = default;
+};
+
+// A count, or a percentage, of tasks; zero in both means "not set".
+struct Threshold {
+  uint32_t count = 0;
+  uint32_t percent = 0;
+  bool is_set() const { return count > 0 || percent > 0; }
+  bool operator==(const Threshold&) const = default;
+};
+
 struct Job {
   JobId id = 0;
   PackageId package_id = 0;
@@ -112,10 +130,33 @@ struct Job {
   std::string module;   // the package's module
   JobType type = JobType::kBatch;
   JobState state = JobState::kRunning;
-  std::vector<std::string> devices;  // explicit target list
-  int64_t timeout_s = 0;             // per-device timeout from notification
-  uint32_t task_count = 0;           // tasks created for this job
+  std::string state_reason;  // why it is paused, completed or canceled
+
+  TargetFilter filter;
+  bool dynamic = false;             // devices reporting later may join
+  uint32_t rate_per_minute = 0;     // pushes per minute; 0: no limit
+  int64_t timeout_s = 0;            // per-device timeout
+  bool timeout_from_progress = false;  // count it from the first progress
+  uint32_t retry_count = 0;         // automatic retries of a failed task
+  int64_t retry_interval_s = 0;
+  TimeMs start_at = 0;              // 0: at once
+  TimeMs end_at = 0;                // 0: no end; unfinished tasks then fail
+  bool need_confirm = false;        // tasks wait in CONFIRM for confirmTask
+  OfflinePolicy offline_policy = OfflinePolicy::kWait;
+
+  // Staged rollout: tasks are split into groups run in order.
+  std::vector<uint32_t> group_sizes;  // tasks assigned to each group
+  uint32_t current_group = 0;
+  uint32_t success_threshold = 0;  // percent of a group that starts the next;
+                                   // 0: the next starts when it finishes
+  bool auto_advance = true;        // false: pause between groups
+  Threshold failure_threshold;     // failed tasks that pause the job
+
+  int64_t next_slot_us = 0;  // pacing: earliest time of the next push (µs)
+  uint32_t task_count = 0;   // tasks created for this job
+  uint32_t skipped = 0;      // targets skipped (already on the version)
   TimeMs created_at = 0;
+  TimeMs started_at = 0;
   TimeMs finished_at = 0;
   bool operator==(const Job&) const = default;
 };
@@ -150,6 +191,8 @@ enum class FailReason : uint8_t {
   kDeviceBusy = 7,          // another task was active (seed 001)
   kCanceledByOther = 8,
   kSuperseded = 9,
+  kWindowClosed = 10,       // the job's end time came first
+  kCanceled = 11,           // by cancelTask / cancelJob
 };
 
 struct TaskEvent {
@@ -173,6 +216,10 @@ struct Task {
   std::string detail;      // last desc or reason text
   TimeMs deadline = 0;     // timeout instant while notified / in progress
   uint32_t notify_count = 0;
+  uint32_t group = 0;      // the job's rollout group this task belongs to
+  uint32_t attempts = 0;   // notifications in separate attempts (retries)
+  bool waiting = false;    // QUEUED, waiting for the offline device
+  bool rejoin = false;     // FAILED busy in a dynamic job: requeue when free
   TimeMs updated_at = 0;
   std::vector<TaskEvent> history;
   bool operator==(const Task&) const = default;

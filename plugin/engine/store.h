@@ -31,6 +31,8 @@ class StoreError : public std::runtime_error {
 enum class DueKind : uint8_t {
   kPush = 0,     // notify the task's device (rate limits pace these)
   kTimeout = 1,  // fail the task if still unfinished at its deadline
+  kJobStart = 2, // a scheduled job starts (device is empty)
+  kJobEnd = 3,   // a job's window closes (device is empty)
 };
 
 struct DueItem {
@@ -90,6 +92,13 @@ class Store {
   // Number of tasks of one job in each state (kept by put_task, so reading
   // it costs one lookup however large the job).
   virtual TaskCounts job_task_counts(JobId job) = 0;
+  // ... and of one rollout group of a job.
+  virtual TaskCounts group_task_counts(JobId job, uint32_t group) = 0;
+
+  // Product configurations (setProductConfig); absent: defaults.
+  virtual std::optional<ProductConfig> get_product_config(const std::string& product) = 0;
+  virtual void put_product_config(const ProductConfig& config) = 0;
+  virtual void for_each_product_config(const Visitor<ProductConfig>& visit) = 0;
 
   // Due queue, ordered by time. Entries are hints: the engine checks each
   // against the task's current state when it comes due, so stale entries

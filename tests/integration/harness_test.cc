@@ -87,8 +87,7 @@ TEST(Harness, RestartKeepsDirAndPort) {
   const std::string dir = broker.dir();
   const pid_t first_pid = broker.pid();
 
-  // A retained message survives a clean restart only with persistence; the
-  // point here is the port, the directory and a working broker afterwards.
+  // Same port and directory, a new process, and a working broker afterwards.
   ASSERT_EQ(broker.restart(), "");
   EXPECT_EQ(broker.port(), port);
   EXPECT_EQ(broker.dir(), dir);

@@ -41,8 +41,18 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error());
     return p.value();
   }
+  // Built field by field: GCC 12 mis-initialises nested default member
+  // initialisers in designated-initialiser temporaries here.
+  static JobSpec spec(PackageId package_id, std::vector<std::string> devices = {},
+                      int64_t timeout_s = 0) {
+    JobSpec s;
+    s.package_id = package_id;
+    s.devices = std::move(devices);
+    s.timeout_s = timeout_s;
+    return s;
+  }
   Job job(PackageId package_id, std::vector<std::string> devices, int64_t timeout_s = 60) {
-    Result<Job> j = engine_->create_job({package_id, JobType::kBatch, devices, timeout_s}, kT0);
+    Result<Job> j = engine_->create_job(spec(package_id, devices, timeout_s), kT0);
     EXPECT_TRUE(j.ok()) << (j.ok() ? "" : j.error());
     return j.value();
   }
@@ -222,9 +232,24 @@ TEST_F(EngineTest, SecondJobForBusyDeviceFailsAtOnce) {
   EXPECT_EQ(c[int(TaskState::kQueued)], 1u);
 }
 
-TEST_F(EngineTest, DeviceAlreadyOnTargetSucceedsWithoutNotification) {
+TEST_F(EngineTest, DevicesAlreadyOnTargetAreSkipped) {
   report("d1", "2.0.0");
+  report("d2", "1.0.0");
+  Package p = package("2.0.0");
+  Result<Job> none = engine_->create_job(spec(p.id, {"d1"}), kT0);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error(), "no device to upgrade: 1 targets are already on version 2.0.0 "
+                          "or not on one of the package's source versions");
+  Job j = job(p.id, {"d1", "d2"});
+  EXPECT_EQ(j.task_count, 1u);
+  EXPECT_EQ(j.skipped, 1u);
+  EXPECT_FALSE(store_->get_task(j.id, {"pk", "d1"}));
+}
+
+TEST_F(EngineTest, DeviceUpgradedBeforeItsPushSucceedsWithoutNotification) {
+  report("d1", "1.0.0");
   Job j = job(package("2.0.0").id, {"d1"});
+  report("d1", "2.0.0");  // upgraded by other means before the push
   engine_->run_due(kT0, out_);
   EXPECT_TRUE(out_.empty());
   EXPECT_EQ(task(j.id, "d1").state, TaskState::kSucceeded);
@@ -233,13 +258,13 @@ TEST_F(EngineTest, DeviceAlreadyOnTargetSucceedsWithoutNotification) {
 TEST_F(EngineTest, CreateJobValidatesWithoutSideEffects) {
   report("d1", "1.0.0");
   Package p = package("2.0.0");
-  EXPECT_EQ(engine_->create_job({99, JobType::kBatch, {"d1"}, 0}, kT0).error(),
+  EXPECT_EQ(engine_->create_job(spec(99, {"d1"}), kT0).error(),
             "package 99 does not exist");
-  Result<Job> unknown = engine_->create_job({p.id, JobType::kBatch, {"d1", "ghost"}, 0}, kT0);
+  Result<Job> unknown = engine_->create_job(spec(p.id, {"d1", "ghost"}), kT0);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().find("ghost"), std::string::npos);
-  EXPECT_FALSE(engine_->create_job({p.id, JobType::kBatch, {"d1", "d1"}, 0}, kT0).ok());
-  EXPECT_FALSE(engine_->create_job({p.id, JobType::kBatch, {}, 0}, kT0).ok());
+  EXPECT_FALSE(engine_->create_job(spec(p.id, {"d1", "d1"}), kT0).ok());
+  EXPECT_FALSE(engine_->create_job(spec(p.id), kT0).ok());
   EXPECT_FALSE(store_->active_job({"pk", "d1"}));
   int jobs = 0;
   store_->for_each_job([&](const Job&) { return ++jobs, true; });

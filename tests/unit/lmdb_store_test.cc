@@ -168,7 +168,7 @@ TEST_F(LmdbStore, JobRoundTripInIdOrder) {
     j.product = "prod";
     j.module = "default";
     j.state = JobState::kRunning;
-    j.devices = {"a", "b"};
+    j.filter.tags = {{"site", "b"}};
     j.timeout_s = 60;
     j.task_count = 2;
     j.created_at = kNow;

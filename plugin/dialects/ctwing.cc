@@ -1,0 +1,135 @@
+#include "dialects/ctwing.h"
+
+#include "dialects/fields.h"
+#include "json/json_util.h"
+
+namespace ota {
+namespace {
+
+constexpr std::string_view kInformTopic = "/ota/inform";
+constexpr std::string_view kProgressTopic = "/ota/progress";
+constexpr std::string_view kUpgradeTopic = "/ota/upgrade";
+// "taskId: 当前无升级任务情况取 -1" (seed 002).
+constexpr int64_t kNoTask = -1;
+
+// taskId: an int in the seed's table and examples, so "5" is malformed.
+bool read_task_id(const json_t* root, int64_t* task_id, std::string* error) {
+  return fields::read_integer(root, "taskId", fields::IntForm::kInteger,
+                              kNoTask, fields::kNoMax, /*optional=*/false,
+                              task_id, error);
+}
+
+ParseOutcome parse_inform(DeviceKey device, const json_t* root) {
+  VersionReport report;
+  report.device = std::move(device);
+  std::string error;
+  int64_t task_id = kNoTask;
+  const json_t* params = nullptr;
+  if (!read_task_id(root, &task_id, &error) ||
+      !json::get_object(root, "params", &params, /*optional=*/false,
+                        &error)) {
+    return ParseOutcome::malformed(error);
+  }
+  if (!fields::read_version(params, "version", /*optional=*/false,
+                            &report.version, &error) ||
+      !fields::read_module(params, "module", &report.module, &error)) {
+    return ParseOutcome::malformed("params: " + error);
+  }
+  return ParseOutcome::of(std::move(report));
+}
+
+ParseOutcome parse_progress(DeviceKey device, const json_t* root) {
+  ProgressReport report;
+  report.device = std::move(device);
+  std::string error;
+  int64_t task_id = kNoTask;
+  const json_t* params = nullptr;
+  if (!read_task_id(root, &task_id, &error) ||
+      !json::get_object(root, "params", &params, /*optional=*/false,
+                        &error)) {
+    return ParseOutcome::malformed(error);
+  }
+  int64_t step = 0;
+  // step: an int in seed 002 ("step": -1), unlike aliyun's string.
+  if (!fields::read_integer(params, "step", fields::IntForm::kInteger,
+                            fields::kMinStep, fields::kMaxStep,
+                            /*optional=*/false, &step, &error) ||
+      !fields::read_desc(params, &report.desc, &error) ||
+      !fields::read_module(params, "module", &report.module, &error)) {
+    return ParseOutcome::malformed("params: " + error);
+  }
+  report.step = static_cast<int32_t>(step);
+  if (task_id != kNoTask) report.job_id = static_cast<JobId>(task_id);
+  return ParseOutcome::of(std::move(report));
+}
+
+}  // namespace
+
+bool CtwingDialect::claims(std::string_view topic) const {
+  return topic == kInformTopic || topic == kProgressTopic;
+}
+
+ParseOutcome CtwingDialect::parse(std::string_view topic,
+                                  std::string_view payload,
+                                  const DeviceConnection& from) const {
+  bool inform = topic == kInformTopic;
+  if (!inform && topic != kProgressTopic) return ParseOutcome::not_mine();
+  bool by_username = identity_ == IdentitySource::kUsername;
+  std::string_view name = by_username ? from.username : from.client_id;
+  const char* what = by_username ? "MQTT username" : "MQTT client id";
+  if (name.empty()) {
+    return ParseOutcome::malformed(std::string("the device is named by its ") +
+                                   what + ", which is empty");
+  }
+  if (!fields::name_fits(name)) {
+    return ParseOutcome::malformed(std::string("the device's ") + what +
+                                   " must be at most " +
+                                   std::to_string(kMaxDeviceNameBytes) +
+                                   " bytes");
+  }
+  DeviceKey device{product_, std::string(name)};
+  std::string error;
+  json::JsonPtr root = json::parse(payload, &error);
+  if (root == nullptr) return ParseOutcome::malformed("payload: " + error);
+  return inform ? parse_inform(std::move(device), root.get())
+                : parse_progress(std::move(device), root.get());
+}
+
+OutboundMessage CtwingDialect::encode_notification(
+    const Notification& n, const EncodeContext& ctx) const {
+  OutboundMessage out;
+  out.client_id = std::string(ctx.client_id);
+  if (out.client_id.empty() && identity_ != IdentitySource::kUsername) {
+    out.client_id = n.device.device;
+  }
+  // A shared topic without an addressee would reach every device.
+  if (out.client_id.empty()) return {};
+
+  const Package& p = n.package;
+  // Key order as seed 002's example.
+  json::JsonPtr payload(json_object());
+  json_object_set_new(payload.get(), "size",
+                      json_integer(static_cast<json_int_t>(p.size)));
+  json::set_string(payload.get(), "version", p.version);
+  json::set_string(payload.get(), "url", p.url);
+  // "当签名方法为Md5时，md5值": the package's MD5, whatever it is signed with.
+  json::set_string(payload.get(), "md5",
+                   !p.md5.empty() || p.sign_method != SignMethod::kMd5
+                       ? p.md5
+                       : p.sign);
+  // The download credential ("认证信息", the URL's accessToken): none yet;
+  // signed per-device URLs will carry their own.
+  json::set_string(payload.get(), "token", "");
+  json::set_string(payload.get(), "module",
+                   p.module.empty() ? std::string(kDefaultModule) : p.module);
+
+  json::JsonPtr root(json_object());
+  json_object_set_new(root.get(), "taskId",
+                      json_integer(static_cast<json_int_t>(n.job_id)));
+  json_object_set_new(root.get(), "payload", payload.release());
+  out.topic = std::string(kUpgradeTopic);
+  out.payload = json::dump(root.get());
+  return out;
+}
+
+}  // namespace ota

@@ -1,0 +1,34 @@
+// The `tencent` dialect (seed 003, Tencent IoT Explorer / IoT Hub).
+//
+//   up    $ota/report/{pid}/{dn}  {"type":"report_version","report":{"version"}}
+//   down  $ota/update/{pid}/{dn}  {"type":"report_version_rsp","version",
+//                                  "result_code":0,"result_msg":"success"}
+//   up    $ota/report/{pid}/{dn}  {"type":"report_progress","report":{
+//                                  "progress":{"state","percent","result_code",
+//                                  "result_msg"},"version"}}
+//   down  $ota/update/{pid}/{dn}  {"file_size","md5sum","type":"update_firmware",
+//                                  "url","version"}
+//
+// Progress states map onto steps: downloading -> percent, burning and
+// updating -> 100 (not yet success), done -> completed, fail -> a failure
+// step from result_code (-1..-3 download, -4 verify, -5 flash, else
+// upgrade failed).
+#pragma once
+
+#include <string_view>
+
+#include "dialects/dialect.h"
+
+namespace ota {
+
+class TencentDialect final : public Dialect {
+ public:
+  std::string_view name() const override { return "tencent"; }
+  bool claims(std::string_view topic) const override;
+  ParseOutcome parse(std::string_view topic, std::string_view payload,
+                     const DeviceConnection& from) const override;
+  OutboundMessage encode_notification(const Notification& n,
+                                      const EncodeContext& ctx) const override;
+};
+
+}  // namespace ota

@@ -1,0 +1,36 @@
+// The `thingspanel` dialect (seed 004): the aliyun topics with the access
+// token as the only level, progress without a params wrapper, and the
+// notification's package under "params".
+//
+//   up    /ota/device/inform/{token}    {"id","params":{"version","module"}}
+//   up    /ota/device/progress/{token}  {"step","desc","module"}
+//   down  /ota/device/upgrade/{token}   {"id","code":200,"params":{...}}
+//
+// Topics name no product: every device of this dialect belongs to the one
+// product given at construction (DialectOptions::thingspanel_product), and
+// its device name is the token.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "dialects/dialect.h"
+
+namespace ota {
+
+class ThingsPanelDialect final : public Dialect {
+ public:
+  explicit ThingsPanelDialect(std::string product)
+      : product_(std::move(product)) {}
+  std::string_view name() const override { return "thingspanel"; }
+  bool claims(std::string_view topic) const override;
+  ParseOutcome parse(std::string_view topic, std::string_view payload,
+                     const DeviceConnection& from) const override;
+  OutboundMessage encode_notification(const Notification& n,
+                                      const EncodeContext& ctx) const override;
+
+ private:
+  std::string product_;
+};
+
+}  // namespace ota
