@@ -56,6 +56,14 @@ double process_cpu_seconds(int pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return -1;
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 Percentiles percentiles(std::vector<int64_t>& samples) {
   Percentiles p;
   p.count = samples.size();
@@ -236,7 +244,7 @@ void ClientSet::sync_interest(Client* c) {
     c->events_ = 0;
     return;
   }
-  uint32_t want = EPOLLIN | (mosquitto_want_write(c->mosq_) ? EPOLLOUT : 0);
+  uint32_t want = EPOLLIN | (mosquitto_want_write(c->mosq_) ? uint32_t{EPOLLOUT} : 0u);
   struct epoll_event ev {};
   ev.events = want;
   ev.data.ptr = c;

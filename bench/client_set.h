@@ -40,6 +40,9 @@ size_t max_clients_per_process(long nofile_limit);
 // User + system CPU time of a process from /proc/<pid>/stat, in seconds
 // (-1 if unreadable).
 double process_cpu_seconds(int pid);
+// CPU time the whole machine spent busy (all cores, from /proc/stat), in
+// seconds: minus the benchmark's own processes, what others took.
+double machine_busy_seconds();
 
 // Latency summary of nanosecond samples (sorted in place).
 struct Percentiles {

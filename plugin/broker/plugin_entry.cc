@@ -85,6 +85,24 @@ int on_control(int, void* event_data, void* userdata) {
   return MOSQ_ERR_SUCCESS;  // errors travel in the JSON reply
 }
 
+int on_acl_check(int, void* event_data, void* userdata) {
+  auto* ed = static_cast<struct mosquitto_evt_acl_check*>(event_data);
+  auto* state = static_cast<PluginState*>(userdata);
+  ota::AclAccess access;
+  switch (ed->access) {
+    case MOSQ_ACL_WRITE: access = ota::AclAccess::kWrite; break;
+    case MOSQ_ACL_SUBSCRIBE: access = ota::AclAccess::kSubscribe; break;
+    case MOSQ_ACL_UNSUBSCRIBE: access = ota::AclAccess::kUnsubscribe; break;
+    default: access = ota::AclAccess::kRead; break;
+  }
+  switch (state->service->on_acl_check(ed->topic, access, client_info(ed->client), now_ms())) {
+    case ota::AclVerdict::kAllow: return MOSQ_ERR_SUCCESS;
+    case ota::AclVerdict::kDeny: return MOSQ_ERR_ACL_DENIED;
+    case ota::AclVerdict::kDefer: break;
+  }
+  return MOSQ_ERR_PLUGIN_DEFER;
+}
+
 int on_disconnect(int, void* event_data, void* userdata) {
   auto* ed = static_cast<struct mosquitto_evt_disconnect*>(event_data);
   static_cast<PluginState*>(userdata)->service->on_disconnect(ed->client);
@@ -108,6 +126,7 @@ struct Registration {
 const Registration kRegistrations[] = {
     {MOSQ_EVT_MESSAGE, on_message, nullptr},
     {MOSQ_EVT_CONTROL, on_control, kControlTopic.c_str()},
+    {MOSQ_EVT_ACL_CHECK, on_acl_check, nullptr},
     {MOSQ_EVT_DISCONNECT, on_disconnect, nullptr},
     {MOSQ_EVT_TICK, on_tick, nullptr},
 };
@@ -160,7 +179,13 @@ OTA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
   }
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "mosquitto-ota %s started: %s", OTA_VERSION,
                        parsed.value().describe().c_str());
-  if (parsed.value().admins.empty()) {
+  if (!parsed.value().acl_allow_others) {
+    mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                         "mosquitto-ota: plugin_opt_acl_default is defer: topics other than "
+                         "$CONTROL/ota are decided by acl_file or other plugins, and mosquitto "
+                         "denies them if there are none (set plugin_opt_acl_default allow then)");
+  }
+  if (parsed.value().admins.empty() && parsed.value().admin_client_ids.empty()) {
     mosquitto_log_printf(MOSQ_LOG_WARNING,
                          "mosquitto-ota: plugin_opt_admins is empty: every control command will be refused");
   }

@@ -53,4 +53,47 @@ bool get_id(const json_t* command, const char* field, uint64_t* out,
   return true;
 }
 
+bool get_percent_bp(const json_t* command, const char* field, uint32_t* out,
+                    std::string* error) {
+  const json_t* v = json_object_get(command, field);
+  if (!v || json_is_null(v)) return true;
+  const double p = json_is_number(v) ? json_number_value(v) : -1;
+  if (!(p > 0 && p <= 100)) {
+    *error = std::string("field '") + field + "' must be a number above 0 and at most 100";
+    return false;
+  }
+  *out = static_cast<uint32_t>(p * 100 + 0.5);
+  if (*out == 0) *out = 1;
+  return true;
+}
+
+bool get_paging(const json_t* command, Paging* out, std::string* error) {
+  int64_t offset = 0, count = 100;
+  if (!json::get_int64(command, "offset", &offset, true, error) ||
+      !json::get_int64(command, "count", &count, true, error)) {
+    return false;
+  }
+  if (offset < 0) {
+    *error = "field 'offset' must not be negative";
+    return false;
+  }
+  if (count < 1 || count > 1000) {
+    *error = "field 'count' must be from 1 to 1000";
+    return false;
+  }
+  out->offset = static_cast<size_t>(offset);
+  out->count = static_cast<size_t>(count);
+  return true;
+}
+
+CommandReply page_reply(const char* key, json_t* items, const Paging& paging, bool more) {
+  json::JsonPtr data(json_object());
+  const size_t n = json_array_size(items);
+  json_object_set_new(data.get(), key, items);
+  json_object_set_new(data.get(), "offset", json_integer(static_cast<json_int_t>(paging.offset)));
+  json_object_set_new(data.get(), "count", json_integer(static_cast<json_int_t>(n)));
+  json_object_set_new(data.get(), "more", json_boolean(more));
+  return data;
+}
+
 }  // namespace ota

@@ -16,6 +16,7 @@ struct CommandContext {
   Store& store;
   TimeMs now;
   std::function<bool(const DeviceKey&)> is_online;
+  std::vector<std::string> dialects;  // the enabled dialects, default first
 };
 
 using CommandReply = Result<json::JsonPtr>;
@@ -25,9 +26,21 @@ using CommandHandler = CommandReply (*)(CommandContext& ctx, const json_t* comma
 CommandReply create_package_command(CommandContext& ctx, const json_t* command);
 CommandReply get_package_command(CommandContext& ctx, const json_t* command);
 CommandReply list_packages_command(CommandContext& ctx, const json_t* command);
+CommandReply delete_package_command(CommandContext& ctx, const json_t* command);
 CommandReply create_job_command(CommandContext& ctx, const json_t* command);
 CommandReply get_job_command(CommandContext& ctx, const json_t* command);
+CommandReply list_jobs_command(CommandContext& ctx, const json_t* command);
+CommandReply pause_job_command(CommandContext& ctx, const json_t* command);
+CommandReply resume_job_command(CommandContext& ctx, const json_t* command);
+CommandReply cancel_job_command(CommandContext& ctx, const json_t* command);
+CommandReply cancel_task_command(CommandContext& ctx, const json_t* command);
+CommandReply retry_task_command(CommandContext& ctx, const json_t* command);
+CommandReply confirm_task_command(CommandContext& ctx, const json_t* command);
 CommandReply get_device_command(CommandContext& ctx, const json_t* command);
+CommandReply list_devices_command(CommandContext& ctx, const json_t* command);
+CommandReply set_product_config_command(CommandContext& ctx, const json_t* command);
+CommandReply get_product_config_command(CommandContext& ctx, const json_t* command);
+CommandReply get_statistics_command(CommandContext& ctx, const json_t* command);
 
 // Wraps a data object as {"<key>": value}.
 json::JsonPtr wrap(const char* key, json_t* value);
@@ -49,5 +62,20 @@ bool get_name(const json_t* command, const char* field, std::string* out,
 // An id field: a positive integer.
 bool get_id(const json_t* command, const char* field, uint64_t* out,
             std::string* error);
+
+// An optional percentage (integer or decimal, above 0, at most 100) as
+// basis points; leaves *out alone when absent.
+bool get_percent_bp(const json_t* command, const char* field, uint32_t* out,
+                    std::string* error);
+
+// Paging of list commands: "offset" (default 0) and "count" (default 100,
+// at most 1000).
+struct Paging {
+  size_t offset = 0;
+  size_t count = 100;
+};
+bool get_paging(const json_t* command, Paging* out, std::string* error);
+// {"<key>": items, "offset": n, "count": items, "more": bool}
+CommandReply page_reply(const char* key, json_t* items, const Paging& paging, bool more);
 
 }  // namespace ota

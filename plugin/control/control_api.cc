@@ -14,9 +14,21 @@ constexpr CommandEntry kCommands[] = {
     {"createPackage", create_package_command},
     {"getPackage", get_package_command},
     {"listPackages", list_packages_command},
+    {"deletePackage", delete_package_command},
     {"createJob", create_job_command},
     {"getJob", get_job_command},
+    {"listJobs", list_jobs_command},
+    {"pauseJob", pause_job_command},
+    {"resumeJob", resume_job_command},
+    {"cancelJob", cancel_job_command},
+    {"cancelTask", cancel_task_command},
+    {"retryTask", retry_task_command},
+    {"confirmTask", confirm_task_command},
     {"getDevice", get_device_command},
+    {"listDevices", list_devices_command},
+    {"setProductConfig", set_product_config_command},
+    {"getProductConfig", get_product_config_command},
+    {"getStatistics", get_statistics_command},
 };
 
 CommandHandler find_handler(const std::string& name) {

@@ -1,8 +1,28 @@
-// getDevice.
+// getDevice, listDevices.
 #include "control/command.h"
 #include "control/views.h"
 
 namespace ota {
+namespace {
+
+// The device's latest task (highest job id), if any.
+std::optional<Task> latest_task(Store& store, const DeviceKey& key) {
+  std::optional<Task> latest;
+  store.for_each_task_of_device(key, [&](const Task& t) {
+    latest = t;
+    return true;
+  });
+  return latest;
+}
+
+std::optional<TaskState> task_state_from_string(const std::string& s) {
+  for (int i = 0; i < kTaskStateCount; ++i) {
+    if (to_string(static_cast<TaskState>(i)) == s) return static_cast<TaskState>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
   std::string error;
@@ -24,6 +44,57 @@ CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
   });
   json_object_set_new(j, "tasks", tasks);
   return wrap("device", j);
+}
+
+CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error, product, module = std::string(kDefaultModule), version, state;
+  const json_t* online_field = nullptr;
+  Paging paging;
+  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "offset", "count"},
+                    &error) ||
+      !json::get_string(cmd, "product", &product, false, &error) ||
+      !json::get_string(cmd, "module", &module, true, &error) ||
+      !json::get_string(cmd, "version", &version, true, &error) ||
+      !json::get_string(cmd, "state", &state, true, &error) ||
+      !get_paging(cmd, &paging, &error)) {
+    return Error{error};
+  }
+  online_field = json_object_get(cmd, "online");
+  if (online_field && !json_is_boolean(online_field)) {
+    return Error{"field 'online' must be true or false"};
+  }
+  std::optional<TaskState> wanted_state;
+  if (!state.empty() && !(wanted_state = task_state_from_string(state))) {
+    return Error{"field 'state' must be a task state: CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS, "
+                 "SUCCEEDED, FAILED or CANCELED"};
+  }
+  json_t* list = json_array();
+  size_t matched = 0;
+  bool more = false;
+  ctx.store.for_each_device(product, "", [&](const Device& d) {
+    if (!version.empty()) {
+      auto m = d.modules.find(module);
+      if (m == d.modules.end() || m->second.version != version) return true;
+    }
+    const bool online = ctx.is_online && ctx.is_online(d.key);
+    if (online_field && online != json_is_true(online_field)) return true;
+    std::optional<Task> latest;
+    if (wanted_state) {
+      latest = latest_task(ctx.store, d.key);
+      if (!latest || latest->state != *wanted_state) return true;
+    }
+    if (matched++ < paging.offset) return true;
+    if (json_array_size(list) == paging.count) {
+      more = true;
+      return false;
+    }
+    json_t* j = device_json(d, online);
+    if (!latest) latest = latest_task(ctx.store, d.key);
+    json_object_set_new(j, "lastTask", latest ? task_json(*latest, false) : json_null());
+    json_array_append_new(list, j);
+    return true;
+  });
+  return page_reply("devices", list, paging, more);
 }
 
 }  // namespace ota

@@ -86,16 +86,37 @@ CommandReply get_package_command(CommandContext& ctx, const json_t* cmd) {
 CommandReply list_packages_command(CommandContext& ctx, const json_t* cmd) {
   std::string error;
   std::string product;
-  if (!check_fields(cmd, {"product"}, &error) ||
-      !json::get_string(cmd, "product", &product, true, &error)) {
+  Paging paging;
+  if (!check_fields(cmd, {"product", "offset", "count"}, &error) ||
+      !json::get_string(cmd, "product", &product, true, &error) ||
+      !get_paging(cmd, &paging, &error)) {
     return Error{error};
   }
   json_t* list = json_array();
+  size_t matched = 0;
+  bool more = false;
   ctx.store.for_each_package([&](const Package& p) {
-    if (product.empty() || p.product == product) json_array_append_new(list, package_json(p));
+    if (!product.empty() && p.product != product) return true;
+    if (matched++ < paging.offset) return true;
+    if (json_array_size(list) == paging.count) {
+      more = true;
+      return false;
+    }
+    json_array_append_new(list, package_json(p));
     return true;
   });
-  return wrap("packages", list);
+  return page_reply("packages", list, paging, more);
+}
+
+CommandReply delete_package_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error;
+  uint64_t id = 0;
+  if (!check_fields(cmd, {"packageId"}, &error) || !get_id(cmd, "packageId", &id, &error)) {
+    return Error{error};
+  }
+  Result<Package> deleted = ctx.engine.delete_package(id);
+  if (!deleted) return Error{deleted.error()};
+  return wrap("package", package_json(deleted.value()));
 }
 
 }  // namespace ota

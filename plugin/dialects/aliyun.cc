@@ -104,8 +104,7 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* params) {
 // for any module (and is answered on the upgrade topic).
 ParseOutcome parse_request(DeviceKey device, const json_t* params) {
   UpgradeQuery query;
-  query.device = std::move(device);
-  query.module.clear();
+  query.device = std::move(device);  // module stays empty: any
   std::string error;
   if (!fields::read_version(params, "version", /*optional=*/true,
                             &query.version, &error)) {
@@ -150,7 +149,9 @@ json::JsonPtr upgrade_data(const Package& p, bool alibaba) {
                       json_integer(static_cast<json_int_t>(p.size)));
   json::set_string(data.get(), "version", p.version);
   // Alibaba: the integer 1 for a differential package, absent otherwise.
-  if (alibaba && p.diff) json_object_set_new(data.get(), "isDiff", json_integer(1));
+  if (alibaba && p.diff) {
+    json_object_set_new(data.get(), "isDiff", json_integer(1));
+  }
   json::set_string(data.get(), "url", p.url);
   json::set_string(data.get(), "sign", p.sign);
   // Alibaba's SDK 4.x accepts only "Md5" and "SHA256"/"Sha256"; SagooIOT
@@ -282,6 +283,23 @@ OutboundMessage AliyunDialect::encode_query_reply(
               std::string(kPullSuffix) + "_reply";
   out.payload = json::dump(root.get());
   return out;
+}
+
+std::optional<DeviceKey> AliyunDialect::subscriber_device(std::string_view topic,
+                                                         const DeviceConnection&) const {
+  if (!topic.starts_with(kUpgradePrefix)) return std::nullopt;
+  std::string_view rest = topic.substr(kUpgradePrefix.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+    return std::nullopt;
+  }
+  std::string_view dn = rest.substr(slash + 1);
+  // Wildcards (a logger's subscription) do not name one device.
+  if (dn.find_first_of("/+#") != std::string_view::npos ||
+      rest.substr(0, slash).find_first_of("+#") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return DeviceKey{std::string(rest.substr(0, slash)), std::string(dn)};
 }
 
 }  // namespace ota

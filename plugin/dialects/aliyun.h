@@ -30,6 +30,9 @@ class AliyunDialect final : public Dialect {
   // differential packages.
   OutboundMessage encode_notification(const Notification& n,
                                       const EncodeContext& ctx) const override;
+  // /ota/device/upgrade/{pk}/{dn}
+  std::optional<DeviceKey> subscriber_device(std::string_view topic,
+                                             const DeviceConnection& from) const override;
   // A firmware/get query (its module is never empty) is answered on
   // get_reply, with "data":{} when nothing is pending. An SDK v3 request
   // (module empty: it names no module) is answered with the ordinary

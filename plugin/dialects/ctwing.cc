@@ -65,6 +65,21 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* root) {
 
 }  // namespace
 
+std::string_view CtwingDialect::identity_of(
+    const DeviceConnection& from) const {
+  return identity_ == IdentitySource::kUsername ? from.username
+                                                : from.client_id;
+}
+
+std::optional<DeviceKey> CtwingDialect::subscriber_device(
+    std::string_view topic, const DeviceConnection& from) const {
+  std::string_view name = identity_of(from);
+  if (topic != kUpgradeTopic || name.empty() || !fields::name_fits(name)) {
+    return std::nullopt;
+  }
+  return DeviceKey{product_, std::string(name)};
+}
+
 bool CtwingDialect::claims(std::string_view topic) const {
   return topic == kInformTopic || topic == kProgressTopic;
 }
@@ -74,9 +89,9 @@ ParseOutcome CtwingDialect::parse(std::string_view topic,
                                   const DeviceConnection& from) const {
   bool inform = topic == kInformTopic;
   if (!inform && topic != kProgressTopic) return ParseOutcome::not_mine();
-  bool by_username = identity_ == IdentitySource::kUsername;
-  std::string_view name = by_username ? from.username : from.client_id;
-  const char* what = by_username ? "MQTT username" : "MQTT client id";
+  std::string_view name = identity_of(from);
+  const char* what = identity_ == IdentitySource::kUsername ? "MQTT username"
+                                                            : "MQTT client id";
   if (name.empty()) {
     return ParseOutcome::malformed(std::string("the device is named by its ") +
                                    what + ", which is empty");

@@ -12,6 +12,7 @@
 // (DialectOptions::ctwing_product).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,8 +36,14 @@ class CtwingDialect final : public Dialect {
   // way to reach only that device, so nothing must be sent.
   OutboundMessage encode_notification(const Notification& n,
                                       const EncodeContext& ctx) const override;
+  // A subscription to /ota/upgrade: the subscribing client's device.
+  std::optional<DeviceKey> subscriber_device(
+      std::string_view topic, const DeviceConnection& from) const override;
 
  private:
+  // The device name `from` stands for, or "" when it has none.
+  std::string_view identity_of(const DeviceConnection& from) const;
+
   IdentitySource identity_;
   std::string product_;
 };

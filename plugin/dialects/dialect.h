@@ -4,6 +4,7 @@
 // topic and payload out. One file per platform, registered in registry.cc.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,13 @@ class Dialect {
                              const DeviceConnection& from) const = 0;
   virtual OutboundMessage encode_notification(const Notification& n,
                                               const EncodeContext& ctx) const = 0;
+  // The device a subscription to `topic` shows to be listening for its
+  // notifications (e.g. /ota/device/upgrade/{pk}/{dn}), if any: presence.
+  virtual std::optional<DeviceKey> subscriber_device(std::string_view topic,
+                                                     const DeviceConnection& from) const {
+    (void)topic, (void)from;
+    return std::nullopt;
+  }
   // The answer to an UpgradeQuery: the pending notification, or "none".
   // Dialects without device pull return an empty topic.
   virtual OutboundMessage encode_query_reply(const UpgradeQuery& query,

@@ -11,9 +11,16 @@
 
 namespace ota {
 
-// Per-dialect settings from the broker configuration.
 // Plugin-wide settings of dialects (per-product ones are in ProductConfig).
-struct DialectOptions {};
+struct DialectOptions {
+  // ThingsPanel topics carry only the access token: the product its
+  // devices are filed under (the device name is the token).
+  std::string thingspanel_product = "thingspanel";
+  // CTWing topics name no device: it is the publishing MQTT client, by
+  // client id or by username; its devices are filed under ctwing_product.
+  IdentitySource ctwing_identity = IdentitySource::kClientId;
+  std::string ctwing_product = "ctwing";
+};
 
 // nullptr if `name` is not a known dialect.
 std::unique_ptr<Dialect> make_dialect(std::string_view name,

@@ -1,13 +1,14 @@
 // The `tencent` dialect (seed 003, Tencent IoT Explorer / IoT Hub).
 //
-//   up    $ota/report/{pid}/{dn}  {"type":"report_version","report":{"version"}}
+//   up    $ota/report/{pid}/{dn}  {"type":"report_version",
+//                                  "report":{"version"}}
 //   down  $ota/update/{pid}/{dn}  {"type":"report_version_rsp","version",
 //                                  "result_code":0,"result_msg":"success"}
 //   up    $ota/report/{pid}/{dn}  {"type":"report_progress","report":{
-//                                  "progress":{"state","percent","result_code",
-//                                  "result_msg"},"version"}}
-//   down  $ota/update/{pid}/{dn}  {"file_size","md5sum","type":"update_firmware",
-//                                  "url","version"}
+//                                  "progress":{"state","percent",
+//                                  "result_code","result_msg"},"version"}}
+//   down  $ota/update/{pid}/{dn}  {"file_size","md5sum",
+//                                  "type":"update_firmware","url","version"}
 //
 // Progress states map onto steps: downloading -> percent, burning and
 // updating -> 100 (not yet success), done -> completed, fail -> a failure
@@ -15,6 +16,7 @@
 // upgrade failed).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "dialects/dialect.h"
@@ -29,6 +31,9 @@ class TencentDialect final : public Dialect {
                      const DeviceConnection& from) const override;
   OutboundMessage encode_notification(const Notification& n,
                                       const EncodeContext& ctx) const override;
+  // $ota/update/{pid}/{dn}
+  std::optional<DeviceKey> subscriber_device(
+      std::string_view topic, const DeviceConnection& from) const override;
 };
 
 }  // namespace ota

@@ -66,6 +66,16 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* root) {
 
 }  // namespace
 
+std::optional<DeviceKey> ThingsPanelDialect::subscriber_device(
+    std::string_view topic, const DeviceConnection&) const {
+  std::string_view token;
+  if (has_wildcard(topic) || !match_token(topic, kUpgradePrefix, &token) ||
+      !fields::name_fits(token)) {
+    return std::nullopt;
+  }
+  return DeviceKey{product_, std::string(token)};
+}
+
 bool ThingsPanelDialect::claims(std::string_view topic) const {
   return topic.starts_with(kInformPrefix) ||
          topic.starts_with(kProgressPrefix);

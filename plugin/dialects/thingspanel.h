@@ -11,6 +11,7 @@
 // its device name is the token.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,9 @@ class ThingsPanelDialect final : public Dialect {
                      const DeviceConnection& from) const override;
   OutboundMessage encode_notification(const Notification& n,
                                       const EncodeContext& ctx) const override;
+  // /ota/device/upgrade/{token}
+  std::optional<DeviceKey> subscriber_device(
+      std::string_view topic, const DeviceConnection& from) const override;
 
  private:
   std::string product_;

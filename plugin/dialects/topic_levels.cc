@@ -15,4 +15,8 @@ bool split_levels(std::string_view rest, std::span<std::string_view> out) {
   return !out.empty();
 }
 
+bool has_wildcard(std::string_view filter) {
+  return filter.find_first_of("+#") != std::string_view::npos;
+}
+
 }  // namespace ota

@@ -47,87 +47,178 @@ OtaService::OtaService(const PluginOptions& options, Logger logger,
   EngineOptions engine_options;
   engine_options.auto_register = options.auto_register;
   engine_options.default_timeout_s = options.default_timeout_s;
-  engine_ = std::make_unique<Engine>(*store_, engine_options);
+  engine_ = std::make_unique<Engine>(*store_, engine_options, &presence_);
   DialectOptions dialect_options;
+  // The default dialect is always enabled, and offered each message first.
   dialects_.push_back(make_dialect(options.default_dialect, dialect_options));
-  for (std::string_view name : dialect_names()) {
+  for (const std::string& name : options.dialects) {
     if (name != options.default_dialect) dialects_.push_back(make_dialect(name, dialect_options));
   }
 }
 
 OtaService::~OtaService() { close(); }
 
-const Dialect& OtaService::dialect_for(const std::string&) const {
-  // Per-product dialects come with setProductConfig; until then, the default.
-  return *dialects_.front();
+const Dialect* OtaService::dialect_named(std::string_view name) const {
+  for (const auto& d : dialects_) {
+    if (d->name() == name) return d.get();
+  }
+  return nullptr;
 }
 
-ProductConfig OtaService::product_config(const std::string& product) const {
-  ProductConfig config;
-  config.product = product;
-  config.dialect = options_.default_dialect;
-  config.aliyun_code = options_.aliyun_code;
+ProductConfig OtaService::product_config(const std::string& product) {
+  ProductConfig config = engine_->product_config(product);
+  if (config.dialect.empty()) config.dialect = options_.default_dialect;
+  if (config.aliyun_code.empty()) config.aliyun_code = options_.aliyun_code;
   return config;
+}
+
+bool OtaService::is_admin(const ClientInfo& client) const {
+  for (const std::string& admin : options_.admins) {
+    if (!client.username.empty() && client.username == admin) return true;
+  }
+  for (const std::string& id : options_.admin_client_ids) {
+    if (!client.client_id.empty() && client.client_id == id) return true;
+  }
+  return false;
+}
+
+std::string OtaService::identity_problem(const DeviceEvent& event,
+                                         const ClientInfo& client) const {
+  if (options_.device_identity == IdentitySource::kTopic) return "";
+  const DeviceKey& key =
+      std::visit([](const auto& e) -> const DeviceKey& { return e.device; }, event);
+  const bool by_client_id = options_.device_identity == IdentitySource::kClientId;
+  const std::string_view who = by_client_id ? client.client_id : client.username;
+  // The device's own name, or Alibaba's "deviceName&productKey".
+  if (who == key.device || who == key.device + "&" + key.product) return "";
+  return std::string(by_client_id ? "client id '" : "username '") + std::string(who) +
+         "' may not speak for device " + key.device + " of product " + key.product +
+         " (plugin_opt_device_identity)";
 }
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
                                       const ClientInfo& client, TimeMs now) {
+  bool claimed = false;
   const Dialect* dialect = nullptr;
+  ParseOutcome parsed;
   for (const auto& d : dialects_) {
-    if (d->claims(topic)) {
+    if (!d->claims(topic)) continue;
+    if (!claimed && payload.size() > options_.max_payload_bytes) {
+      counters_.messages_received++;
+      reject(topic, client, "payload of " + std::to_string(payload.size()) +
+             " bytes exceeds plugin_opt_max_payload_bytes " +
+             std::to_string(options_.max_payload_bytes), now);
+      return options_.consume_device_messages ? MessageVerdict::kDrop : MessageVerdict::kPass;
+    }
+    claimed = true;
+    parsed = d->parse(topic, payload, {client.client_id, client.username});
+    if (parsed.kind != ParseOutcome::Kind::kNotMine) {
       dialect = d.get();
       break;
     }
   }
-  if (!dialect) return MessageVerdict::kPass;
+  if (!claimed) return MessageVerdict::kPass;
   const MessageVerdict pass = options_.consume_device_messages
                                   ? MessageVerdict::kDrop : MessageVerdict::kPass;
-  if (payload.size() > options_.max_payload_bytes) {
-    counters_.messages_received++;
-    reject(topic, client, "payload of " + std::to_string(payload.size()) +
-           " bytes exceeds plugin_opt_max_payload_bytes " +
-           std::to_string(options_.max_payload_bytes), now);
+  counters_.messages_received++;
+  if (!dialect) {
+    std::string names;
+    for (const auto& d : dialects_) names += (names.empty() ? "" : ", ") + std::string(d->name());
+    reject(topic, client, "the topic matches no device topic of the enabled dialects (" +
+           names + ")", now);
     return pass;
   }
-  ParseOutcome parsed = dialect->parse(topic, payload, {client.client_id, client.username});
-  if (parsed.kind == ParseOutcome::Kind::kNotMine) return MessageVerdict::kPass;
-  counters_.messages_received++;
+  for (OutboundMessage& reply : parsed.replies) pending_.push_back(std::move(reply));
   if (parsed.kind == ParseOutcome::Kind::kMalformed) {
     reject(topic, client, parsed.error, now);
     return pass;
   }
+  const std::string spoofed = identity_problem(parsed.event, client);
+  if (!spoofed.empty()) {
+    reject(topic, client, spoofed, now);
+    return MessageVerdict::kDrop;  // never deliver a spoofed device message
+  }
   try {
-    Outbox out;
-    const ReportOutcome outcome = engine_->on_event(parsed.event, now, out);
-    queue_notifications(out);
-    const DeviceKey& key = std::visit([](const auto& e) -> const DeviceKey& { return e.device; },
-                                      parsed.event);
-    switch (outcome) {
-      case ReportOutcome::kApplied:
-        online_[key] = client.handle;
-        break;
-      case ReportOutcome::kUnknownDevice:
-        reject(topic, client, "unknown device " + key.device + " of product " + key.product, now);
-        break;
-      case ReportOutcome::kNoActiveTask:
-        online_[key] = client.handle;
-        log_(LogLevel::kDebug, "mosquitto-ota: progress from " + key.product + "/" +
-             key.device + " without an active task for that module; ignored");
-        break;
-    }
+    handle_event(*dialect, parsed, topic, client, now);
   } catch (const StoreError& e) {
     lose_batch(e);
   }
   return pass;
 }
 
-void OtaService::on_control(std::string_view payload, const ClientInfo& client, TimeMs now) {
-  bool authorised = false;
-  for (const std::string& admin : options_.admins) {
-    authorised = authorised || (!client.username.empty() && client.username == admin);
+void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
+                              std::string_view topic, const ClientInfo& client, TimeMs now) {
+  const DeviceKey& key =
+      std::visit([](const auto& e) -> const DeviceKey& { return e.device; }, parsed.event);
+  const ProductConfig config = product_config(key.product);
+  if (config.dialect != dialect.name()) {
+    reject(topic, client, "product " + key.product + " speaks dialect " + config.dialect +
+           ", not " + std::string(dialect.name()), now);
+    return;
   }
+  Outbox out;
+  const ReportOutcome outcome = engine_->on_event(parsed.event, now, out);
+  queue_notifications(out);
+  if (outcome == ReportOutcome::kUnknownDevice) {
+    reject(topic, client, "unknown device " + key.device + " of product " + key.product, now);
+    return;
+  }
+  presence_.seen(key, client.handle, client.client_id);
+  if (outcome == ReportOutcome::kNoActiveTask) {
+    log_(LogLevel::kDebug, "mosquitto-ota: progress from " + key.product + "/" + key.device +
+         " without an active task for that module; ignored");
+  }
+  if (const auto* query = std::get_if<UpgradeQuery>(&parsed.event)) {
+    std::optional<Notification> pending = engine_->pending_notification(*query, now);
+    OutboundMessage reply = dialect.encode_query_reply(
+        *query, parsed.message_id, pending ? &*pending : nullptr,
+        {config, presence_.client_id(key)});
+    if (!reply.topic.empty()) pending_.push_back(std::move(reply));
+  }
+}
+
+AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
+                                     const ClientInfo& client, TimeMs now) {
+  if (topic.rfind("$CONTROL/ota/", 0) == 0) {
+    // Only admins may command the plugin or read its replies, whatever
+    // other ACLs say: the plugin answers before acl_file is consulted.
+    if (access == AclAccess::kUnsubscribe || is_admin(client)) return AclVerdict::kAllow;
+    counters_.control_refused++;
+    log_(LogLevel::kWarning, "mosquitto-ota: refused " +
+         std::string(access == AclAccess::kWrite ? "publish to '" : "access to '") +
+         std::string(topic) + "' by client '" + std::string(client.client_id) +
+         "' (username '" + std::string(client.username) + "'): not an OTA admin");
+    return AclVerdict::kDeny;
+  }
+  if (access == AclAccess::kSubscribe || access == AclAccess::kUnsubscribe) {
+    for (const auto& d : dialects_) {
+      std::optional<DeviceKey> device =
+          d->subscriber_device(topic, {client.client_id, client.username});
+      if (!device) continue;
+      if (access == AclAccess::kUnsubscribe) {
+        presence_.unsubscribed(*device, client.handle);
+      } else if (presence_.seen(*device, client.handle, client.client_id)) {
+        try {
+          Outbox out;
+          engine_->on_device_online(*device, now, out);
+          queue_notifications(out);
+        } catch (const StoreError& e) {
+          lose_batch(e);
+        }
+      }
+      break;
+    }
+  }
+  return options_.acl_allow_others ? AclVerdict::kAllow : AclVerdict::kDefer;
+}
+
+void OtaService::on_control(std::string_view payload, const ClientInfo& client, TimeMs now) {
+  const bool authorised = is_admin(client);
+  std::vector<std::string> dialect_list;
+  for (const auto& d : dialects_) dialect_list.emplace_back(d->name());
   CommandContext ctx{*engine_, *store_, now,
-                     [this](const DeviceKey& k) { return is_online(k); }};
+                     [this](const DeviceKey& k) { return presence_.is_online(k); },
+                     std::move(dialect_list)};
   try {
     ControlOutcome outcome = handle_control_payload(payload, ctx, authorised);
     counters_.control_commands += outcome.commands;
@@ -148,18 +239,17 @@ void OtaService::on_control(std::string_view payload, const ClientInfo& client, 
   }
 }
 
-void OtaService::on_disconnect(const void* handle) {
-  for (auto it = online_.begin(); it != online_.end();) {
-    it = it->second == handle ? online_.erase(it) : std::next(it);
-  }
-}
-
-bool OtaService::is_online(const DeviceKey& key) const { return online_.count(key) > 0; }
+void OtaService::on_disconnect(const void* handle) { presence_.disconnected(handle); }
 
 void OtaService::queue_notifications(Outbox& out) {
   for (const Notification& n : out) {
+    // A device that subscribes and then reports its old version in the same
+    // loop iteration would otherwise be told twice.
+    if (!notified_in_batch_.insert({n.device, n.job_id}).second) continue;
     const ProductConfig config = product_config(n.device.product);
-    pending_.push_back(dialect_for(n.device.product).encode_notification(n, {config, {}}));
+    const Dialect* dialect = dialect_named(config.dialect);
+    if (!dialect) dialect = dialects_.front().get();
+    pending_.push_back(dialect->encode_notification(n, {config, presence_.client_id(n.device)}));
     counters_.notifications_sent++;
   }
 }
@@ -191,6 +281,8 @@ void OtaService::lose_batch(const std::exception& e) {
   log_(LogLevel::kError, std::string("mosquitto-ota: storage failure, the last ") +
        std::to_string(pending_.size()) + " outgoing messages are dropped: " + e.what());
   pending_.clear();
+  notified_in_batch_.clear();
+  engine_->invalidate_caches();
 }
 
 std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
@@ -215,6 +307,7 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   }
   std::vector<OutboundMessage> out;
   out.swap(pending_);
+  notified_in_batch_.clear();
   append_sys_messages(now, out);
   return out;
 }
@@ -224,7 +317,7 @@ void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& o
   next_sys_ = now + options_.sys_interval_s * 1000;
   try {
     out.push_back(sys_message("devices/total", store_->device_count()));
-    out.push_back(sys_message("devices/online", online_.size()));
+    out.push_back(sys_message("devices/online", presence_.online_count()));
     const TaskCounts counts = store_->task_counts();
     for (int s = 0; s < kTaskStateCount; ++s) {
       out.push_back(sys_message("tasks/" + std::string(to_string(static_cast<TaskState>(s))),
@@ -261,6 +354,7 @@ void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& o
   out.push_back(sys_message("notifications/sent", counters_.notifications_sent));
   out.push_back(sys_message("control/commands", counters_.control_commands));
   out.push_back(sys_message("control/errors", counters_.control_errors));
+  out.push_back(sys_message("control/refused", counters_.control_refused));
   out.push_back(sys_message("store/errors", counters_.store_errors));
 }
 

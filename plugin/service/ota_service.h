@@ -1,6 +1,6 @@
-// The OTA service as the broker sees it: device messages and control
-// commands in, messages to publish out. It composes the store, the engine,
-// the dialects and the control API, and owns the durability rule:
+// The OTA service as the broker sees it: device messages, subscriptions and
+// control commands in, messages to publish out. It composes the store, the
+// engine, the dialects and the control API, and owns the durability rule:
 //
 //   Everything that happens during one broker loop iteration is one LMDB
 //   write transaction. flush() (called from the broker's TICK) runs due
@@ -14,7 +14,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -23,6 +22,7 @@
 
 #include "dialects/dialect.h"
 #include "engine/engine.h"
+#include "service/device_presence.h"
 #include "service/plugin_options.h"
 
 namespace ota {
@@ -43,12 +43,16 @@ using Logger = std::function<void(LogLevel, const std::string&)>;
 // What the broker should do with a client's PUBLISH after the plugin read it.
 enum class MessageVerdict { kPass, kDrop };
 
+enum class AclAccess { kRead, kWrite, kSubscribe, kUnsubscribe };
+enum class AclVerdict { kAllow, kDeny, kDefer };
+
 struct ServiceCounters {
   uint64_t messages_received = 0;   // OTA device messages seen
-  uint64_t messages_rejected = 0;   // malformed, oversized, unknown device
+  uint64_t messages_rejected = 0;   // malformed, oversized, unknown device, spoofed
   uint64_t notifications_sent = 0;
   uint64_t control_commands = 0;
   uint64_t control_errors = 0;
+  uint64_t control_refused = 0;     // $CONTROL/ota access denied to non-admins
   uint64_t store_errors = 0;        // batches lost to a storage failure
 };
 
@@ -62,35 +66,45 @@ class OtaService {
   MessageVerdict on_message(std::string_view topic, std::string_view payload,
                             const ClientInfo& client, TimeMs now);
   void on_control(std::string_view payload, const ClientInfo& client, TimeMs now);
+  // Every access check of the broker: guards $CONTROL/ota, learns presence
+  // from subscriptions, and answers for other topics per acl_default.
+  AclVerdict on_acl_check(std::string_view topic, AclAccess access,
+                          const ClientInfo& client, TimeMs now);
   void on_disconnect(const void* handle);
 
   // Once per broker loop iteration: runs due work, commits the batch and
-  // returns what to publish now (notifications, control replies, $SYS).
+  // returns what to publish now (notifications, replies, $SYS).
   std::vector<OutboundMessage> flush(TimeMs now);
   // Commits and syncs whatever is pending (broker shutdown).
   void close();
 
   const ServiceCounters& counters() const { return counters_; }
-  bool is_online(const DeviceKey& key) const;
+  bool is_online(const DeviceKey& key) const { return presence_.is_online(key); }
 
  private:
   OtaService(const PluginOptions& options, Logger logger,
              std::unique_ptr<LmdbStore> store);
+  bool is_admin(const ClientInfo& client) const;
+  std::string identity_problem(const DeviceEvent& event, const ClientInfo& client) const;
+  void handle_event(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
+                    const ClientInfo& client, TimeMs now);
   void reject(std::string_view topic, const ClientInfo& client,
               const std::string& reason, TimeMs now);
   void queue_notifications(Outbox& out);
   void lose_batch(const std::exception& e);
   void append_sys_messages(TimeMs now, std::vector<OutboundMessage>& out);
-  const Dialect& dialect_for(const std::string& product) const;
-  ProductConfig product_config(const std::string& product) const;
+  const Dialect* dialect_named(std::string_view name) const;
+  // The product's configuration with its defaults resolved.
+  ProductConfig product_config(const std::string& product);
 
   PluginOptions options_;
   Logger log_;
   std::unique_ptr<LmdbStore> store_;
+  DevicePresence presence_;
   std::unique_ptr<Engine> engine_;
-  std::vector<std::unique_ptr<Dialect>> dialects_;  // [0] is the default
+  std::vector<std::unique_ptr<Dialect>> dialects_;  // enabled; [0] is the default
   std::vector<OutboundMessage> pending_;  // leaves after the next commit
-  std::map<DeviceKey, const void*> online_;  // device -> its connection
+  std::set<std::pair<DeviceKey, JobId>> notified_in_batch_;
   ServiceCounters counters_;
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;

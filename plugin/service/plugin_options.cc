@@ -52,8 +52,14 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 std::string PluginOptions::describe() const {
+  const char* identity = device_identity == IdentitySource::kClientId   ? "clientid"
+                         : device_identity == IdentitySource::kUsername ? "username"
+                                                                        : "none";
   return "db_path=" + db_path + " admins=" + (admins.empty() ? "(none)" : join(admins)) +
-         " default_dialect=" + default_dialect + " aliyun_code=" + aliyun_code +
+         " admin_client_ids=" + (admin_client_ids.empty() ? "(none)" : join(admin_client_ids)) +
+         " default_dialect=" + default_dialect + " dialects=" + (dialects.empty() ? default_dialect : join(dialects)) +
+         " acl_default=" + (acl_allow_others ? "allow" : "defer") +
+         " device_identity=" + identity + " aliyun_code=" + aliyun_code +
          " sys_interval=" + std::to_string(sys_interval_s) +
          " max_payload_bytes=" + std::to_string(max_payload_bytes) +
          " auto_register=" + (auto_register ? "true" : "false") +
@@ -89,6 +95,30 @@ Result<PluginOptions> parse_plugin_options(
   const std::map<std::string, std::function<std::string(const std::string&)>> setters = {
       {"db_path", [&](const std::string& v) { o.db_path = v; return std::string(); }},
       {"admins", [&](const std::string& v) { o.admins = split_list(v); return std::string(); }},
+      {"admin_client_ids",
+       [&](const std::string& v) { o.admin_client_ids = split_list(v); return std::string(); }},
+      {"dialects",
+       [&](const std::string& v) -> std::string {
+         o.dialects = split_list(v);
+         for (const std::string& d : o.dialects) {
+           if (!make_dialect(d, DialectOptions{})) return "names an unknown dialect '" + d + "'";
+         }
+         return "";
+       }},
+      {"acl_default",
+       [&](const std::string& v) -> std::string {
+         if (v != "allow" && v != "defer") return "must be allow or defer";
+         o.acl_allow_others = v == "allow";
+         return "";
+       }},
+      {"device_identity",
+       [&](const std::string& v) -> std::string {
+         if (v == "none") o.device_identity = IdentitySource::kTopic;
+         else if (v == "clientid") o.device_identity = IdentitySource::kClientId;
+         else if (v == "username") o.device_identity = IdentitySource::kUsername;
+         else return "must be none, clientid or username";
+         return "";
+       }},
       {"default_dialect",
        [&](const std::string& v) -> std::string {
          if (!make_dialect(v, DialectOptions{})) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/model.h"
 #include "engine/result.h"
 
 namespace ota {
@@ -15,7 +16,14 @@ namespace ota {
 struct PluginOptions {
   std::string db_path;                  // required: the LMDB directory
   std::vector<std::string> admins;      // usernames allowed on $CONTROL/ota/#
+  std::vector<std::string> admin_client_ids;  // ... and client ids
   std::string default_dialect = "aliyun";
+  std::vector<std::string> dialects;    // enabled besides default_dialect
+  // ACL answer for topics that are not the plugin's: "allow" (no other ACL
+  // configured) or "defer" (let acl_file / other plugins decide).
+  bool acl_allow_others = false;
+  // Whose topics a client may publish to: "none", "clientid", "username".
+  IdentitySource device_identity = IdentitySource::kTopic;
   std::string aliyun_code = "200";      // "200" SagooIOT, "1000" Alibaba
   int64_t sys_interval_s = 10;          // 0 disables $SYS/broker/ota/#
   size_t max_payload_bytes = 16384;     // larger device messages are rejected

@@ -81,7 +81,15 @@ TEST(AliyunDialect, NameAndClaims) {
   EXPECT_EQ(d.name(), "aliyun");
   EXPECT_TRUE(d.claims("/ota/device/inform/pk/dn"));
   EXPECT_TRUE(d.claims("/ota/device/progress/pk/dn"));
+  EXPECT_TRUE(d.claims("/ota/device/request/pk/dn"));
+  EXPECT_TRUE(d.claims("/sys/pk/dn/thing/ota/firmware/get"));
   EXPECT_TRUE(d.claims("/ota/device/inform/token"));  // cheap prefix test
+  EXPECT_TRUE(d.claims("/sys/x/thing/ota/firmware/get"));
+  // Our own downstream topics and everything else are not claimed.
+  EXPECT_FALSE(d.claims("/ota/device/upgrade/pk/dn"));
+  EXPECT_FALSE(d.claims("/sys/pk/dn/thing/ota/firmware/get_reply"));
+  EXPECT_FALSE(d.claims("/sys/pk/dn/thing/event/property/post"));
+  EXPECT_FALSE(d.claims("/ota/device/"));
   EXPECT_FALSE(d.claims("/ota/inform"));
   EXPECT_FALSE(d.claims("$ota/report/pid/dn"));
   EXPECT_FALSE(d.claims("ota/device/inform/pk/dn"));
@@ -91,13 +99,27 @@ TEST(AliyunDialect, NameAndClaims) {
 TEST(AliyunDialect, TopicsThatAreNotMine) {
   for (std::string_view topic : {
            "/ota/device/upgrade/pk/dn",         // our own downstream topic
-           "/ota/device/request/pk/dn",         // SDK v3 pull, not yet
            "/ota/device//pk/dn",
            "/ota/device/Inform/pk/dn",
            "/ota/device/inform",
            "/ota/device/",
            "/ota/inform",
-           "/sys/pk/dn/thing/ota/firmware/get",
+           // Under our prefixes but not exactly our shapes: ThingsPanel's
+           // one-level token topics, extra or empty levels.
+           "/ota/device/inform/token",
+           "/ota/device/progress/token",
+           "/ota/device/request/token",
+           "/ota/device/inform/pk/dn/extra",
+           "/ota/device/inform/pk/dn/",
+           "/ota/device/inform//dn",
+           "/ota/device/inform/pk/",
+           "/ota/device/inform/",
+           "/sys/pk/thing/ota/firmware/get",
+           "/sys/pk/dn/x/thing/ota/firmware/get",
+           "/sys//dn/thing/ota/firmware/get",
+           "/sys/thing/ota/firmware/get",
+           "/sys/pk/dn/thing/ota/firmware/get_reply",
+           "/sys/pk/dn/thing/ota/firmware/get/",
            "",
        }) {
     // Not mine even with a valid payload, and before looking at it.
@@ -107,29 +129,15 @@ TEST(AliyunDialect, TopicsThatAreNotMine) {
   }
 }
 
-TEST(AliyunDialect, DeviceTopicsWithWrongLevelsAreMalformed) {
-  for (std::string_view topic : {
-           "/ota/device/inform/token",          // one level: no product key
-           "/ota/device/progress/token",
-           "/ota/device/inform/pk/dn/extra",
-           "/ota/device/inform/pk/dn/",
-           "/ota/device/inform//dn",
-           "/ota/device/inform/pk/",
-           "/ota/device/inform/",
-       }) {
-    ParseOutcome o = parse(topic, kSeedInform);
-    EXPECT_EQ(o.kind, Kind::kMalformed) << topic;
-    EXPECT_EQ(o.error, "topic must be /ota/device/{inform|progress}/{productKey}/{deviceName}")
-        << topic;
-  }
-}
-
 TEST(AliyunDialect, OverlongProductOrDeviceNameIsMalformed) {
   const std::string long_name(129, 'n');
   EXPECT_EQ(parse("/ota/device/inform/pk/" + std::string(128, 'n'), kSeedInform).kind,
             Kind::kEvent);
-  for (const std::string& topic : {"/ota/device/inform/pk/" + long_name,
-                                   "/ota/device/progress/" + long_name + "/dn"}) {
+  for (const std::string& topic :
+       {"/ota/device/inform/pk/" + long_name,
+        "/ota/device/progress/" + long_name + "/dn",
+        "/ota/device/request/pk/" + long_name,
+        "/sys/" + long_name + "/dn/thing/ota/firmware/get"}) {
     ParseOutcome o = parse(topic, kSeedInform);
     EXPECT_EQ(o.kind, Kind::kMalformed);
     EXPECT_EQ(o.error, "product key and device name must be at most 128 bytes each");
@@ -450,14 +458,14 @@ TEST(AliyunDialect, EncodesSha256WithAndWithoutMd5) {
   EXPECT_EQ(m.payload,
             R"({"code":"1000","data":{"size":10,"version":"2.0.0",)"
             R"("url":"https://h/f","sign":"aa","signMethod":"SHA256",)"
-            R"("module":"WiFi"},"id":7,"message":"success"})");
+            R"("module":"WiFi"},"id":"7","message":"success"})");
 
   n.package.md5 = "bb";
   EXPECT_EQ(encode(n, "1000")
                 .payload,
             R"({"code":"1000","data":{"size":10,"version":"2.0.0",)"
             R"("url":"https://h/f","sign":"aa","signMethod":"SHA256",)"
-            R"("md5":"bb","module":"WiFi"},"id":7,"message":"success"})");
+            R"("md5":"bb","module":"WiFi"},"id":"7","message":"success"})");
 }
 
 TEST(AliyunDialect, EncodedNotificationRoundTripsAsJson) {
@@ -478,14 +486,231 @@ TEST(AliyunDialect, EncodedNotificationRoundTripsAsJson) {
   json_decref(root);
 }
 
-// --- registry ---
+// --- Alibaba's spellings (code "1000") ---
 
-TEST(AliyunDialect, Registry) {
-  EXPECT_EQ(dialect_names(), (std::vector<std::string_view>{"aliyun"}));
-  EXPECT_EQ(make_dialect("tencent", {}), nullptr);
-  EXPECT_EQ(make_dialect("", {}), nullptr);
-  EXPECT_EQ(make_dialect("Aliyun", {}), nullptr);
+TEST(AliyunDialect, EncodesAlibabaNotification) {
+  // Alibaba's document: "id" a string, signMethod "Md5", md5 beside sign,
+  // isDiff 1 only for a differential package.
+  Notification n = seed_notification();
+  n.package.ext_data_json = R"({"key1":"value1","key2":"value2"})";
+  n.package.url = "https://iotx-ota.example.com/nopoll_0.4.4.tar.gz";
+  n.package.sign = "93230c3bde425a9d7984a594ac55ea1e";
+  n.at = 1507707025;
+  OutboundMessage m = encode(n, "1000");
+  EXPECT_EQ(m.topic, "/ota/device/upgrade/a1Pk/dev-01");
+  EXPECT_EQ(m.payload,
+            R"({"code":"1000","data":{"size":432945,"version":"2.0.0",)"
+            R"("url":"https://iotx-ota.example.com/nopoll_0.4.4.tar.gz",)"
+            R"("sign":"93230c3bde425a9d7984a594ac55ea1e","signMethod":"Md5",)"
+            R"("md5":"93230c3bde425a9d7984a594ac55ea1e","module":"MCU",)"
+            R"("extData":{"key1":"value1","key2":"value2"}},)"
+            R"("id":"1507707025","message":"success"})");
 
+  n.package.diff = true;
+  EXPECT_EQ(encode(n, "1000").payload,
+            R"({"code":"1000","data":{"size":432945,"version":"2.0.0",)"
+            R"("isDiff":1,)"
+            R"("url":"https://iotx-ota.example.com/nopoll_0.4.4.tar.gz",)"
+            R"("sign":"93230c3bde425a9d7984a594ac55ea1e","signMethod":"Md5",)"
+            R"("md5":"93230c3bde425a9d7984a594ac55ea1e","module":"MCU",)"
+            R"("extData":{"key1":"value1","key2":"value2"}},)"
+            R"("id":"1507707025","message":"success"})");
+}
+
+TEST(AliyunDialect, SagooNotificationIgnoresDiff) {
+  // SagooIOT output does not change for a differential package.
+  Notification n = seed_notification();
+  std::string full = encode(n).payload;
+  n.package.diff = true;
+  EXPECT_EQ(encode(n).payload, full);
+  EXPECT_EQ(full.find("isDiff"), std::string::npos);
+  EXPECT_NE(full.find(R"("signMethod":"MD5")"), std::string::npos);
+  EXPECT_NE(full.find(R"("id":1626969597470)"), std::string::npos);
+}
+
+// --- device pull: /sys/{pk}/{dn}/thing/ota/firmware/get ---
+
+constexpr std::string_view kPull = "/sys/a1Pk/dev-01/thing/ota/firmware/get";
+
+// Alibaba's document, "设备请求升级包信息", exactly as printed.
+constexpr std::string_view kDocPull = R"({
+  "id": "123",
+  "version": "1.0",
+  "params": {
+      "module": "MCU"
+  },
+  "method": "thing.ota.firmware.get"
+})";
+
+UpgradeQuery pull_ok(std::string_view payload, std::string* message_id = nullptr) {
+  ParseOutcome o = parse(kPull, payload);
+  EXPECT_EQ(o.kind, Kind::kEvent) << payload << " -> " << o.error;
+  EXPECT_TRUE(o.replies.empty());
+  const UpgradeQuery* q = std::get_if<UpgradeQuery>(&o.event);
+  EXPECT_NE(q, nullptr) << payload;
+  if (message_id != nullptr) *message_id = o.message_id;
+  return q != nullptr ? *q : UpgradeQuery{};
+}
+
+TEST(AliyunDialect, ParsesDocumentPull) {
+  std::string id;
+  UpgradeQuery q = pull_ok(kDocPull, &id);
+  EXPECT_EQ(q.device, (DeviceKey{"a1Pk", "dev-01"}));
+  EXPECT_EQ(q.module, "MCU");
+  EXPECT_EQ(q.version, "");
+  EXPECT_EQ(id, "123");
+}
+
+TEST(AliyunDialect, PullForms) {
+  std::string id;
+  // Alibaba's device SDK 4.x (aiot_ota_query_firmware): a numeric id and
+  // params {} or {"module"}; no version, no method.
+  UpgradeQuery q = pull_ok(R"({"id":7, "params":{}})", &id);
+  EXPECT_EQ(q.module, "default");  // no module: the default module
+  EXPECT_EQ(id, "7");
+  EXPECT_EQ(pull_ok(R"({"id":8, "params":{"module":"WiFi"}})").module, "WiFi");
+  EXPECT_EQ(pull_ok(R"({"id":"9","version":"1.0","params":{"module":""}})").module,
+            "default");
+  q = pull_ok("{}", &id);
+  EXPECT_EQ(q.module, "default");
+  EXPECT_EQ(id, "");
+  EXPECT_EQ(pull_ok(R"({"params":null,"method":null,"version":null})").module,
+            "default");
+}
+
+TEST(AliyunDialect, RejectsBadPull) {
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","params":[]})"),
+            "field 'params' must be an object, got an array");
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","params":"MCU"})"),
+            "field 'params' must be an object, got a string");
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","version":1.0,"params":{}})"),
+            "field 'version' must be a string, got 1.0");
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","method":"thing.ota.firmware.post"})"),
+            "field 'method' must be \"thing.ota.firmware.get\"");
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","method":5})"),
+            "field 'method' must be a string, got 5");
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","params":{"module":3}})"),
+            "params: field 'module' must be a string, got 3");
+  EXPECT_EQ(malformed(kPull, R"({"id":"1","params":{"module":")" +
+                                 repeat("m", 129) + "\"}}"),
+            "params: field 'module' is longer than 128 bytes (129)");
+  EXPECT_EQ(malformed(kPull, R"({"id":-3})"),
+            "field 'id' must not be negative, got -3");
+  EXPECT_EQ(malformed(kPull, R"({"id":[1]})"),
+            "field 'id' must be a string or an integer, got an array");
+  EXPECT_EQ(malformed(kPull, "[]"), "payload: JSON must be an object, got an array");
+  EXPECT_EQ(malformed(kPull, "").rfind("payload: invalid JSON at byte ", 0), 0u);
+}
+
+OutboundMessage reply(const UpgradeQuery& q, const std::string& id,
+                      const Notification* pending, const std::string& code = "200") {
+  ProductConfig product;
+  product.aliyun_code = code;
+  return AliyunDialect().encode_query_reply(q, id, pending, {product, {}});
+}
+
+TEST(AliyunDialect, PullReplyWithPendingUpgrade) {
+  Notification n = seed_notification();
+  n.package.ext_data_json = R"({"key1":"value1","key2":"value2"})";
+  n.package.url = "https://the_firmware_url";
+  n.package.sign = "f8d85b250d4d787a9f483d89a9747348";
+  n.package.size = 93796291;
+  n.package.version = "1.0.1.9.20171112.1432";
+  n.package.diff = true;
+  UpgradeQuery q = pull_ok(kDocPull);
+  // Alibaba: the document's get_reply, "code" the number 200.
+  OutboundMessage m = reply(q, "123", &n, "1000");
+  EXPECT_EQ(m.topic, "/sys/a1Pk/dev-01/thing/ota/firmware/get_reply");
+  EXPECT_EQ(m.qos, 1);
+  EXPECT_FALSE(m.retain);
+  EXPECT_EQ(m.client_id, "");
+  EXPECT_EQ(m.payload,
+            R"({"id":"123","code":200,"data":{"size":93796291,)"
+            R"("version":"1.0.1.9.20171112.1432","isDiff":1,)"
+            R"("url":"https://the_firmware_url",)"
+            R"("sign":"f8d85b250d4d787a9f483d89a9747348","signMethod":"Md5",)"
+            R"("md5":"f8d85b250d4d787a9f483d89a9747348","module":"MCU",)"
+            R"("extData":{"key1":"value1","key2":"value2"}}})");
+  // SagooIOT: the same reply shape with SagooIOT's package data.
+  EXPECT_EQ(reply(q, "123", &n).payload,
+            R"({"id":"123","code":200,"data":{"size":93796291,)"
+            R"("version":"1.0.1.9.20171112.1432",)"
+            R"("url":"https://the_firmware_url",)"
+            R"("sign":"f8d85b250d4d787a9f483d89a9747348","signMethod":"MD5",)"
+            R"("md5":"f8d85b250d4d787a9f483d89a9747348","module":"MCU",)"
+            R"("extData":{"key1":"value1","key2":"value2"}}})");
+}
+
+TEST(AliyunDialect, PullReplyWithoutUpgrade) {
+  UpgradeQuery q = pull_ok(kDocPull);
+  // Alibaba's "无升级包信息下发" shape.
+  OutboundMessage m = reply(q, "123", nullptr, "1000");
+  EXPECT_EQ(m.topic, "/sys/a1Pk/dev-01/thing/ota/firmware/get_reply");
+  EXPECT_EQ(m.payload, R"({"id":"123","code":200,"data":{}})");
+  // A request without an id gets a reply without one.
+  EXPECT_EQ(reply(q, "", nullptr).payload, R"({"code":200,"data":{}})");
+}
+
+// --- SDK v3 request: /ota/device/request/{pk}/{dn} ---
+
+constexpr std::string_view kRequest = "/ota/device/request/a1Pk/dev-01";
+
+TEST(AliyunDialect, ParsesSdkV3Request) {
+  ParseOutcome o = parse(kRequest, R"({"id":12,"params":{"version":"1.0.1"}})");
+  ASSERT_EQ(o.kind, Kind::kEvent) << o.error;
+  const UpgradeQuery* q = std::get_if<UpgradeQuery>(&o.event);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->device, (DeviceKey{"a1Pk", "dev-01"}));
+  EXPECT_EQ(q->module, "");  // any module: v3 names none
+  EXPECT_EQ(q->version, "1.0.1");
+  EXPECT_EQ(o.message_id, "12");
+  EXPECT_TRUE(o.replies.empty());
+
+  o = parse(kRequest, R"({"id":"1","params":{}})");
+  ASSERT_EQ(o.kind, Kind::kEvent) << o.error;
+  EXPECT_EQ(std::get<UpgradeQuery>(o.event).version, "");
+  // A module the v3 protocol does not have is ignored.
+  o = parse(kRequest, R"({"params":{"version":"2","module":"MCU"}})");
+  ASSERT_EQ(o.kind, Kind::kEvent) << o.error;
+  EXPECT_EQ(std::get<UpgradeQuery>(o.event).module, "");
+}
+
+TEST(AliyunDialect, RejectsBadSdkV3Request) {
+  EXPECT_EQ(malformed(kRequest, R"({"id":"1"})"), "field 'params' is required");
+  EXPECT_EQ(malformed(kRequest, R"({"id":"1","params":"1.0"})"),
+            "field 'params' must be an object, got a string");
+  EXPECT_EQ(malformed(kRequest, R"({"id":"1","params":{"version":1}})"),
+            "params: field 'version' must be a string, got 1");
+  EXPECT_EQ(malformed(kRequest, R"({"id":"1","params":{"version":""}})"),
+            "params: field 'version' must not be empty");
+  EXPECT_EQ(malformed(kRequest, R"({"params":{"version":")" + repeat("v", 129) + "\"}}"),
+            "params: field 'version' is longer than 128 bytes (129)");
+  EXPECT_EQ(malformed(kRequest, R"({"id":true,"params":{}})"),
+            "field 'id' must be a string or an integer, got true");
+}
+
+TEST(AliyunDialect, SdkV3RequestReply) {
+  UpgradeQuery q = std::get<UpgradeQuery>(
+      parse(kRequest, R"({"id":12,"params":{"version":"1.0.1"}})").event);
+  Notification n = seed_notification();
+  // The answer is the ordinary notification on the upgrade topic...
+  OutboundMessage m = reply(q, "12", &n);
+  EXPECT_EQ(m.topic, "/ota/device/upgrade/a1Pk/dev-01");
+  EXPECT_EQ(m.payload, encode(n).payload);
+  EXPECT_EQ(reply(q, "12", &n, "1000").payload, encode(n, "1000").payload);
+  // ...and nothing at all when no upgrade is pending.
+  OutboundMessage none = reply(q, "12", nullptr);
+  EXPECT_EQ(none.topic, "");
+  EXPECT_EQ(none.payload, "");
+}
+
+TEST(AliyunDialect, MessageIdIsKeptForEveryMessage) {
+  EXPECT_EQ(parse(kInform, kSeedInform).message_id, "123");
+  EXPECT_EQ(parse(kProgress, R"({"id":0,"params":{"step":"1"}})").message_id, "0");
+  EXPECT_EQ(parse(kInform, R"({"params":{"version":"1"}})").message_id, "");
+}
+
+TEST(AliyunDialect, MadeByTheRegistry) {
   std::unique_ptr<Dialect> d = make_dialect("aliyun", {});
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->name(), "aliyun");

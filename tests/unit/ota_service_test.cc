@@ -77,7 +77,7 @@ TEST_F(OtaServiceTest, ControlReplyLeavesOnlyAtFlush) {
   std::vector<OutboundMessage> out = service_->flush(now_);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "$CONTROL/ota/v1/response");
-  EXPECT_EQ(out[0].payload, R"({"responses":[{"command":"listPackages","data":{"packages":[]}}]})");
+  EXPECT_EQ(out[0].payload, R"({"responses":[{"command":"listPackages","data":{"packages":[],"offset":0,"count":0,"more":false}}]})");
   EXPECT_TRUE(service_->flush(now_).empty());
 }
 
@@ -112,7 +112,8 @@ TEST_F(OtaServiceTest, NonAdminChangesNothing) {
   json::JsonPtr reply = command(kCreatePackage, "mallory");
   EXPECT_EQ(error_of(reply), "not authorised: this client is not an OTA admin");
   reply = command(R"({"command":"listPackages"})");
-  EXPECT_EQ(json::dump(json_object_get(response(reply), "data")), R"({"packages":[]})");
+  EXPECT_EQ(json::dump(json_object_get(response(reply), "data")),
+            R"({"packages":[],"offset":0,"count":0,"more":false})");
   ASSERT_FALSE(log_.empty());
   EXPECT_NE(log_.back().find("refused control command from client 'ops-cli' (username 'mallory')"),
             std::string::npos);
@@ -133,7 +134,7 @@ TEST_F(OtaServiceTest, CommandFieldErrorsAreSpecific) {
        "field 'packageId' must be a positive integer"},
       {R"({"command":"createJob","packageId":7,"devices":["d"]})", "package 7 does not exist"},
       {R"({"command":"createJob","packageId":7,"devices":[1]})",
-       "field 'devices' must be an array of device names (1 to 128 bytes)"},
+       "field 'devices' must be an array of strings (1 to 128 bytes)"},
       {R"({"command":"getJob","jobId":3})", "job 3 does not exist"},
       {R"({"command":"getDevice","product":"pk","device":"x"})", "device x of product pk does not exist"},
   };

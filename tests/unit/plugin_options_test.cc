@@ -55,7 +55,7 @@ TEST(PluginOptions, BadValuesNameTheOptionAndTheRule) {
       {{{"db_path", "/d"}, {"auto_register", "maybe"}},
        "plugin_opt_auto_register 'maybe' must be true or false"},
       {{{"db_path", "/d"}, {"default_dialect", "mqttx"}},
-       "plugin_opt_default_dialect 'mqttx' must be one of: aliyun"},
+       "plugin_opt_default_dialect 'mqttx' must be one of: aliyun, thingspanel, ctwing, tencent"},
       {{{"db_path", "/d"}, {"db_pth", "/x"}},
        "unknown option plugin_opt_db_pth (see docs/configuration.md)"},
       {{{"db_path", "/d"}, {"max_payload_bytes", "12"}},
