@@ -196,6 +196,7 @@ class Engine {
   std::vector<JobId> running_dynamic_jobs(const std::string& product);
 
   // Task transitions (tasks.cc).
+  void handle_due(const std::vector<DueItem>& items, TimeMs now, Outbox& out);
   void on_push_due(const DueItem& item, TimeMs now, Outbox& out);
   void on_timeout_due(const DueItem& item, TimeMs now);
   void notify(Task& task, const Job& job, const Package& package, TimeMs now,

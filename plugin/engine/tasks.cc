@@ -33,7 +33,20 @@ Error no_task(JobId job, const DeviceKey& device) {
 }  // namespace
 
 void Engine::run_due(TimeMs now, Outbox& out) {
-  for (const DueItem& item : store_.take_due(now, options_.due_batch_limit)) {
+  // Handling an entry can add entries already due (a job that starts
+  // schedules its first pushes): take again until none is left, within the
+  // per-call limit that keeps one broker tick short.
+  size_t budget = options_.due_batch_limit;
+  while (budget > 0) {
+    std::vector<DueItem> items = store_.take_due(now, budget);
+    if (items.empty()) return;
+    budget -= items.size();
+    handle_due(items, now, out);
+  }
+}
+
+void Engine::handle_due(const std::vector<DueItem>& items, TimeMs now, Outbox& out) {
+  for (const DueItem& item : items) {
     switch (item.kind) {
       case DueKind::kPush: on_push_due(item, now, out); break;
       case DueKind::kTimeout: on_timeout_due(item, now); break;

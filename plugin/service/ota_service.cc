@@ -48,7 +48,7 @@ OtaService::OtaService(const PluginOptions& options, Logger logger,
   engine_options.auto_register = options.auto_register;
   engine_options.default_timeout_s = options.default_timeout_s;
   engine_ = std::make_unique<Engine>(*store_, engine_options, &presence_);
-  DialectOptions dialect_options;
+  const DialectOptions& dialect_options = options.dialect;
   // The default dialect is always enabled, and offered each message first.
   dialects_.push_back(make_dialect(options.default_dialect, dialect_options));
   for (const std::string& name : options.dialects) {
@@ -156,14 +156,18 @@ void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
            ", not " + std::string(dialect.name()), now);
     return;
   }
+  // The device speaks: it is reachable on this connection (before the
+  // engine runs, so that a notification it causes can be addressed to it).
+  const bool was_online = presence_.is_online(key);
+  presence_.seen(key, client.handle, client.client_id);
   Outbox out;
   const ReportOutcome outcome = engine_->on_event(parsed.event, now, out);
   queue_notifications(out);
   if (outcome == ReportOutcome::kUnknownDevice) {
+    if (!was_online) presence_.unsubscribed(key, client.handle);
     reject(topic, client, "unknown device " + key.device + " of product " + key.product, now);
     return;
   }
-  presence_.seen(key, client.handle, client.client_id);
   if (outcome == ReportOutcome::kNoActiveTask) {
     log_(LogLevel::kDebug, "mosquitto-ota: progress from " + key.product + "/" + key.device +
          " without an active task for that module; ignored");
@@ -249,7 +253,15 @@ void OtaService::queue_notifications(Outbox& out) {
     const ProductConfig config = product_config(n.device.product);
     const Dialect* dialect = dialect_named(config.dialect);
     if (!dialect) dialect = dialects_.front().get();
-    pending_.push_back(dialect->encode_notification(n, {config, presence_.client_id(n.device)}));
+    OutboundMessage m = dialect->encode_notification(n, {config, presence_.client_id(n.device)});
+    // A shared-topic dialect (CTWing) cannot address a device whose
+    // connection it does not know: sending would reach other devices.
+    if (m.topic.empty()) {
+      log_(LogLevel::kWarning, "mosquitto-ota: cannot address the notification for " +
+           n.device.product + "/" + n.device.device + ": its connection is unknown");
+      continue;
+    }
+    pending_.push_back(std::move(m));
     counters_.notifications_sent++;
   }
 }

@@ -60,6 +60,9 @@ std::string PluginOptions::describe() const {
          " default_dialect=" + default_dialect + " dialects=" + (dialects.empty() ? default_dialect : join(dialects)) +
          " acl_default=" + (acl_allow_others ? "allow" : "defer") +
          " device_identity=" + identity + " aliyun_code=" + aliyun_code +
+         " thingspanel_product=" + dialect.thingspanel_product +
+         " ctwing_product=" + dialect.ctwing_product + " ctwing_identity=" +
+         (dialect.ctwing_identity == IdentitySource::kUsername ? "username" : "clientid") +
          " sys_interval=" + std::to_string(sys_interval_s) +
          " max_payload_bytes=" + std::to_string(max_payload_bytes) +
          " auto_register=" + (auto_register ? "true" : "false") +
@@ -133,6 +136,25 @@ Result<PluginOptions> parse_plugin_options(
        [&](const std::string& v) -> std::string {
          if (v.empty()) return "must not be empty";
          o.aliyun_code = v;
+         return "";
+       }},
+      {"thingspanel_product",
+       [&](const std::string& v) -> std::string {
+         if (v.empty() || v.find_first_of("/+#") != std::string::npos) return "must be a product name";
+         o.dialect.thingspanel_product = v;
+         return "";
+       }},
+      {"ctwing_product",
+       [&](const std::string& v) -> std::string {
+         if (v.empty() || v.find_first_of("/+#") != std::string::npos) return "must be a product name";
+         o.dialect.ctwing_product = v;
+         return "";
+       }},
+      {"ctwing_identity",
+       [&](const std::string& v) -> std::string {
+         if (v == "clientid") o.dialect.ctwing_identity = IdentitySource::kClientId;
+         else if (v == "username") o.dialect.ctwing_identity = IdentitySource::kUsername;
+         else return "must be clientid or username";
          return "";
        }},
       {"sys_interval", integer(0, 86400, [&](int64_t n) { o.sys_interval_s = n; })},

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "dialects/registry.h"
 #include "engine/model.h"
 #include "engine/result.h"
 
@@ -25,6 +26,7 @@ struct PluginOptions {
   // Whose topics a client may publish to: "none", "clientid", "username".
   IdentitySource device_identity = IdentitySource::kTopic;
   std::string aliyun_code = "200";      // "200" SagooIOT, "1000" Alibaba
+  DialectOptions dialect;               // thingspanel/ctwing product, identity
   int64_t sys_interval_s = 10;          // 0 disables $SYS/broker/ota/#
   size_t max_payload_bytes = 16384;     // larger device messages are rejected
   bool auto_register = true;            // version reports register devices

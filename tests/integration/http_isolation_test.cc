@@ -114,8 +114,8 @@ class HttpIsolationTest : public ::testing::Test {
     // only to show where lws symbols bind otherwise.
     std::filesystem::copy_file(OTA_HTTP_LIBRARY_PATH, dir + "/plain_copy.so");
 
-    ws_port_ = pick_free_port();
-    fw_port_ = pick_free_port();
+    ws_port_ = pick_listen_port();
+    fw_port_ = pick_listen_port();
     broker_->options().extra_config = {
         "listener " + std::to_string(ws_port_) + " 127.0.0.1",
         "protocol websockets",

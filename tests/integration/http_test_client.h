@@ -58,6 +58,11 @@ class HttpConnection {
   bool eof_ = false;
 };
 
+// A free TCP port on 127.0.0.1 below the kernel's ephemeral range, so that
+// outgoing connections (of this or other test processes) cannot take it
+// between now and the broker's bind(), as they can a port from bind(0).
+int pick_listen_port();
+
 // Connect, send `request`, read one reply, close.
 HttpReply http_exchange(int port, const std::string& request, bool head_request = false,
                         std::optional<size_t> cut_after = {});
