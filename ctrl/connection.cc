@@ -207,9 +207,10 @@ bool MqttConnection::run_until(const std::function<bool()>& done, Clock::time_po
     if (rc != MOSQ_ERR_SUCCESS) {
       if (!connected_ && connack_) return true;  // refused: the broker closed after CONNACK
       if (!connected_ && !connack_) {
-        throw ConnectionError("the broker at " + options_.address() +
-                              " closed the connection before accepting it" +
-                              (rc == MOSQ_ERR_ERRNO ? std::string(": ") + strerror(errno) : ""));
+        throw ConnectionError("cannot connect to " + options_.address() + ": " +
+                              (rc == MOSQ_ERR_ERRNO ? std::string(strerror(errno))
+                                                    : std::string(mosquitto_strerror(rc))) +
+                              " (before the broker accepted the connection)");
       }
       lost(rc);
     }

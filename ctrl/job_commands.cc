@@ -77,7 +77,7 @@ void print_job(const json_t* job) {
              (json_is_integer(e) ? format_time_s(json_integer_value(e)) : "open");
   }
   std::string groups = "-";
-  if (size_t n = json_array_size(json_object_get(job, "groupSizes")); n > 0) {
+  if (size_t n = json_array_size(json_object_get(job, "groupSizes")); n > 1) {
     groups = jlist(job, "groupSizes") + " (current " + std::to_string(jint(job, "currentGroup") + 1) +
              " of " + std::to_string(n) + ", next " +
              (jint(job, "successThreshold") > 0
@@ -339,7 +339,9 @@ void add_job_commands(CLI::App& app, Context& ctx) {
   create->add_flag("--all", c->all, "every device of the product")->group("Targets");
   create->add_option("--source-versions", c->source_versions, "devices on these versions: a,b")
       ->group("Targets");
-  create->add_option("--tag", c->tags, "devices with this tag, k=v (repeatable)")->group("Targets");
+  create->add_option("--tag", c->tags, "devices with this tag, k=v (repeatable)")
+      ->allow_extra_args(false)
+      ->group("Targets");
   create->add_option("--percent", c->percent, "only this share of the matches (grey release)")
       ->group("Targets");
   create->add_flag("--dynamic", c->dynamic, "also devices that match later")->group("Targets");

@@ -64,6 +64,11 @@ class OtaApi {
   JsonPtr wait_job_state(long long job_id, const std::string& state,
                          std::chrono::milliseconds timeout = std::chrono::seconds(3));
 
+  // Any command that must succeed; returns data.<name> (an object).
+  JsonPtr run(const std::string& command, const std::string& fields, const char* name) {
+    return member(command, fields, name);
+  }
+
   ControlClient& control() { return *ctl_; }
   void set_control(ControlClient& ctl) { ctl_ = &ctl; }
 
