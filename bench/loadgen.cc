@@ -84,6 +84,7 @@ struct Options {
   std::string control_topic = "$CONTROL/ota/v1";
   std::string response_topic = "$CONTROL/ota/v1/response";
   std::string json_path;
+  std::string raw_path;
   int broker_pid = 0;
   int service_pid = 0;
   std::string db_path;
@@ -962,6 +963,15 @@ void Orchestrator::throughput_window(const std::string& name, Phase run, Phase s
     report_.line(buf);
     report_.num(name + ".txn_per_s", txn_rate);
   }
+  // Reports per second of broker CPU: less sensitive than the rate to
+  // whatever else the machine runs at the same time.
+  const double broker_share = (b.broker_cpu - a.broker_cpu) / secs;
+  if (o_.broker_pid && broker_share > 0) {
+    std::snprintf(buf, sizeof buf, "throughput %s: %.0f reports per broker CPU-second", name.c_str(),
+                  rate / broker_share);
+    report_.line(buf);
+    report_.num(name + ".per_broker_cpu_s", rate / broker_share);
+  }
   report_.num(name + ".rate", rate);
   report_.num(name + ".ack_rate", ack_rate);
   report_.num(name + ".sent", sent);
@@ -1083,6 +1093,12 @@ int Orchestrator::latency() {
     report_.line(buf);
     report_.num("loaded.txn_per_s", (b.txnid - a.txnid) / secs);
   }
+  if (!o_.raw_path.empty()) {
+    std::ofstream raw(o_.raw_path);
+    raw << "phase,latency_ms\n";
+    for (int64_t v : seq) raw << "sequential," << ns_to_ms(v) << "\n";
+    for (int64_t v : loaded) raw << "loaded," << ns_to_ms(v) << "\n";
+  }
   run_phase(kDisconnect, o_.disconnect_timeout_s);
   return 0;
 }
@@ -1178,6 +1194,18 @@ int Orchestrator::campaign() {
     last_done = std::max(last_done, shared_->done_at[i]);
   }
   std::sort(times.begin(), times.end());
+  if (!o_.raw_path.empty()) {
+    // Milliseconds after createJob was sent; empty: never happened.
+    std::ofstream raw(o_.raw_path);
+    raw << "device,notified_ms,finished_ms\n";
+    for (size_t i = 0; i < o_.devices; ++i) {
+      raw << o_.prefix << i << ",";
+      if (shared_->notified_at[i]) raw << ns_to_ms(shared_->notified_at[i] - t0);
+      raw << ",";
+      if (shared_->done_at[i]) raw << ns_to_ms(shared_->done_at[i] - t0);
+      raw << "\n";
+    }
+  }
   std::snprintf(buf, sizeof buf,
                 "campaign %s: %zu devices, job state %s, tasks SUCCEEDED %llu FAILED %llu CANCELED %llu "
                 "active %llu, total %llu (%s); %zu devices notified, %llu duplicate notifications, "
@@ -1302,6 +1330,7 @@ int main(int argc, char** argv) {
   app.add_option("--control-topic", o.control_topic, "where commands go");
   app.add_option("--response-topic", o.response_topic, "where replies come");
   app.add_option("--json", o.json_path, "write the figures to this file as JSON");
+  app.add_option("--raw", o.raw_path, "write per-device timestamps (campaign) or every latency sample (latency) as CSV");
   app.add_option("--broker-pid", o.broker_pid, "read the broker's CPU time from /proc");
   app.add_option("--service-pid", o.service_pid, "read the external service's CPU time from /proc");
   app.add_option("--db-path", o.db_path, "the plugin's LMDB directory: count write transactions");

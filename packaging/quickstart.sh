@@ -9,7 +9,7 @@ port=${PORT:-1883}
 state=${OTA_STATE_DIR:-$root/.quickstart}
 
 "$root/packaging/install-deps.sh"
-"$root/packaging/build.sh"
+"$root/packaging/build.sh" mosquitto_ota
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   echo "mosquitto-ota: port $port is already in use (another broker?)." >&2

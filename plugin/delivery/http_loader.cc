@@ -7,8 +7,16 @@
 namespace ota {
 namespace {
 
-int dlopen_flags() {
 #if defined(__SANITIZE_ADDRESS__)
+#define OTA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OTA_ASAN 1
+#endif
+#endif
+
+int dlopen_flags() {
+#ifdef OTA_ASAN
   return RTLD_NOW | RTLD_LOCAL;  // ASan aborts on RTLD_DEEPBIND
 #else
   return RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;

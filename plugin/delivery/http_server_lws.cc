@@ -246,7 +246,8 @@ bool Server::start(std::string* error) {
   info.max_http_header_data = 4096;  // signed URLs are longer than lws' 1 KiB default
   // One header table per connection, or concurrent downloads would queue
   // behind lws' default pool of 4.
-  info.max_http_header_pool = static_cast<unsigned short>(std::min<uint32_t>(max_connections_, 65535));
+  info.max_http_header_pool =
+      static_cast<unsigned short>(std::min<uint32_t>(max_connections_, 65535));
   // Sockets beyond the connections: the listener and lws' wake-up pipe.
   info.fd_limit_per_thread = max_connections_ + 8;
   // Idle limits: connecting without a request (the header table is held),
@@ -277,7 +278,10 @@ bool Server::start(std::string* error) {
   if (vhost) port_ = lws_get_vhost_listen_port(vhost);
   thread_ = std::thread([this] {
     while (!stopping_.load()) {
-      if (lws_service(context_, 0) < 0) break;
+      if (lws_service(context_, 0) < 0) {
+        log_emit(LLL_ERR, "firmware download server: service loop failed; not serving");
+        break;
+      }
     }
   });
   return true;
@@ -504,7 +508,9 @@ int Server::on_writeable(lws* wsi, Session* s) {
     n = ::pread(s->fd, data, want, static_cast<off_t>(s->next));
   } while (n < 0 && errno == EINTR);
   if (n <= 0) {
-    log_emit(LLL_ERR, ("firmware " + std::string(s->sha256) + " is shorter than served or unreadable").c_str());
+    const std::string line =
+        "firmware " + std::string(s->sha256) + " is shorter than served or unreadable";
+    log_emit(LLL_ERR, line.c_str());
     return -1;  // the connection closes; CLOSED_HTTP reports the cut
   }
   const bool last = s->next + static_cast<uint64_t>(n) == s->end;

@@ -23,7 +23,8 @@ std::string CtrlRun::describe() const {
          "\n--- stdout ---\n" + out + "--- stderr ---\n" + err + "---";
 }
 
-CtrlRun run_ctrl(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+CtrlRun run_ctrl(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                 const std::vector<std::string>& env) {
   CtrlRun run;
   std::vector<std::string> argv_s{OTA_CTRL_PATH};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -36,11 +37,28 @@ CtrlRun run_ctrl(const std::vector<std::string>& args, std::chrono::milliseconds
   std::vector<char*> argv;
   for (std::string& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> overrides{"XDG_CONFIG_HOME=/nonexistent/mosquitto-ota-ctrl-test"};
+  overrides.insert(overrides.end(), env.begin(), env.end());
   std::vector<std::string> env_s;
+  auto overridden = [&](const char* entry) {
+    for (const std::string& o : overrides) {
+      const size_t eq = o.find('=');
+      if (strncmp(entry, o.c_str(), eq + 1) == 0) return true;
+    }
+    return false;
+  };
   for (char** e = environ; *e; ++e) {
-    if (strncmp(*e, "XDG_CONFIG_HOME=", 16) != 0) env_s.emplace_back(*e);
+    if (!overridden(*e)) env_s.emplace_back(*e);
   }
-  env_s.emplace_back("XDG_CONFIG_HOME=/nonexistent/mosquitto-ota-ctrl-test");
+  // Later overrides win: keep the last of each name.
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string name = overrides[i].substr(0, overrides[i].find('=') + 1);
+    bool later = false;
+    for (size_t k = i + 1; k < overrides.size(); ++k) {
+      later = later || overrides[k].rfind(name, 0) == 0;
+    }
+    if (!later) env_s.push_back(overrides[i]);
+  }
   std::vector<char*> envp;
   for (std::string& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -22,9 +22,11 @@ struct CtrlRun {
 
 // Runs `mosquitto_ota_ctrl args...` with stdin from /dev/null and
 // XDG_CONFIG_HOME pointing at an empty place (so no user options file is
-// read), killing it after `timeout`.
+// read, unless `env` sets it), killing it after `timeout`. `env` adds or
+// replaces environment variables ("NAME=value").
 CtrlRun run_ctrl(const std::vector<std::string>& args,
-                 std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                 std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                 const std::vector<std::string>& env = {});
 
 // Parses stdout as JSON (null when it is not).
 JsonPtr ctrl_json(const CtrlRun& run);

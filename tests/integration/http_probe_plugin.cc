@@ -123,7 +123,9 @@ PROBE_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* id, void** userdat
 
   report("lws_origin=" + library.value()->lws_origin());
   report("lws_version=" + library.value()->lws_version());
-  if (!opts["plain_library"].empty()) report("plain_lws_origin=" + plain_origin(opts["plain_library"]));
+  if (!opts["plain_library"].empty()) {
+    report("plain_lws_origin=" + plain_origin(opts["plain_library"]));
+  }
   report("port=" + std::to_string(probe->server->port()));
 
   const int rc = mosquitto_callback_register(id, MOSQ_EVT_TICK, on_tick, nullptr, nullptr);

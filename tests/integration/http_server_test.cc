@@ -418,10 +418,10 @@ TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosed) {
 
 TEST_F(HttpServerTest, ServesOverTls) {
   const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
-  CommandResult made = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2", "-keyout", key,
-                                    "-out", cert},
-                                   /*quiet=*/true);
+  CommandResult made = run_command(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+       "-addext", "subjectAltName=DNS:localhost", "-days", "2", "-keyout", key, "-out", cert},
+      /*quiet=*/true);
   ASSERT_EQ(made.exit_code, 0);
   HttpServerConfig config;
   config.tls_cert_file = cert;
@@ -496,6 +496,9 @@ TEST_F(HttpServerTest, StartErrorsAreReported) {
   auto missing = HttpLibrary::load(dir_ + "/nope.so");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().find("cannot load the HTTP library"), std::string::npos);
+  auto wrong = HttpLibrary::load("libz.so.1");  // loads, but is not ours
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error(), "libz.so.1 has no ota_http_server_api_v1: not the OTA HTTP library");
 }
 
 }  // namespace

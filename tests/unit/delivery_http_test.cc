@@ -127,5 +127,13 @@ TEST(FirmwareResolver, SignedUrlSurvivesTheServersDecoding) {
   EXPECT_EQ(resolver(url, 1000).status, 200);
 }
 
+TEST(HttpLoader, DefaultLibraryPathIsNextToTheCallingBinary) {
+  // Here the calling binary is the test executable; in the broker it is
+  // the plugin, whose directory the package installs the helper into.
+  const std::string path = default_http_library_path();
+  ASSERT_NE(path.rfind('/'), std::string::npos) << path;
+  EXPECT_EQ(path.substr(path.rfind('/')), "/mosquitto_ota_http.so");
+}
+
 }  // namespace
 }  // namespace ota
