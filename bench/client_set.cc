@@ -194,7 +194,7 @@ void ClientSet::start_connect(Client* c) {
   }
   connect_errors_++;
   if (c->attempts_ < max_attempts_) {
-    retry_.emplace_back(now_ns() + 200'000'000LL * c->attempts_, c);
+    retry_.emplace(now_ns() + 200'000'000LL * c->attempts_, c);
   } else {
     c->failed_ = true;
     failed_++;
@@ -225,7 +225,7 @@ void ClientSet::note_closed(Client* c, int) {
     pending_--;
     connect_errors_++;
     if (!c->closing_ && c->attempts_ < max_attempts_) {
-      retry_.emplace_back(now_ns() + 200'000'000LL * c->attempts_, c);
+      retry_.emplace(now_ns() + 200'000'000LL * c->attempts_, c);
     } else if (!c->failed_) {
       c->failed_ = true;
       failed_++;
@@ -281,9 +281,9 @@ void ClientSet::serve(Client* c, uint32_t events) {
 
 int ClientSet::run_once(int timeout_ms) {
   const int64_t now = now_ns();
-  while (!retry_.empty() && retry_.front().first <= now) {
-    Client* c = retry_.front().second;
-    retry_.pop_front();
+  while (!retry_.empty() && retry_.begin()->first <= now) {
+    Client* c = retry_.begin()->second;
+    retry_.erase(retry_.begin());
     if (!c->closing_) start_connect(c);
   }
   while (!queue_.empty() && pending_ < static_cast<size_t>(max_pending_)) {

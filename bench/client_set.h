@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -156,7 +157,7 @@ class ClientSet {
 
   int epfd_ = -1;
   std::deque<Client*> queue_;                       // waiting to connect
-  std::deque<std::pair<int64_t, Client*>> retry_;   // (not before, client)
+  std::multimap<int64_t, Client*> retry_;          // not before -> client
   std::vector<Client*> all_;
   int max_pending_ = 64;
   int max_attempts_ = 5;

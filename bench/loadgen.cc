@@ -1218,6 +1218,18 @@ int Orchestrator::campaign() {
                 times.size(), (unsigned long long)sum(&WorkerSlot::duplicates),
                 (unsigned long long)sum(&WorkerSlot::done), ns_to_s((last_done ? last_done : t_end) - t0));
   report_.line(buf);
+  // Per device: notification -> its new-version report acknowledged
+  // (progress steps included; the plugin handles each of them).
+  std::vector<int64_t> completion;
+  for (size_t i = 0; i < o_.devices; ++i) {
+    if (shared_->notified_at[i] && shared_->done_at[i]) {
+      completion.push_back(shared_->done_at[i] - shared_->notified_at[i]);
+    }
+  }
+  bench::Percentiles pc = bench::percentiles(completion);
+  report_.line("per device, notification -> new version acknowledged (" + std::to_string(o_.steps.size()) +
+               " progress reports between): " + bench::format(pc) + "  [set_tcp_nodelay true]");
+  report_.lat("device_completion", pc);
   report_.num("campaign.finished", finished ? 1 : 0);
   report_.num("campaign.tasks_total", total);
   report_.num("campaign.succeeded", counts["SUCCEEDED"]);

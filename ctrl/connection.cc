@@ -210,7 +210,10 @@ bool MqttConnection::run_until(const std::function<bool()>& done, Clock::time_po
         throw ConnectionError("cannot connect to " + options_.address() + ": " +
                               (rc == MOSQ_ERR_ERRNO ? std::string(strerror(errno))
                                                     : std::string(mosquitto_strerror(rc))) +
-                              " (before the broker accepted the connection)");
+                              " (before the broker accepted the connection" +
+                              (options_.tls() ? std::string(")")
+                                              : std::string("; if this port uses TLS, give "
+                                                            "--cafile or --capath)")));
       }
       lost(rc);
     }

@@ -71,7 +71,11 @@ int run_list_devices(Context& ctx, const ListOptions& o) {
            has_task && !jstr(task, "reason").empty() ? jstr(task, "reason") : "-",
            jtime_ms(d, "lastSeen")});
   }
-  t.print(std::cout);
+  if (t.empty()) {
+    std::cout << "no devices\n";
+  } else {
+    t.print(std::cout);
+  }
   print_more(std::cout, data.get(), "devices");
   return kExitOk;
 }

@@ -261,7 +261,11 @@ int run_list_jobs(Context& ctx, const ListOptions& o) {
            std::to_string(jint(j, "taskCount")), std::to_string(count_of(j, "SUCCEEDED")),
            std::to_string(count_of(j, "FAILED")), std::to_string(active), jtime_ms(j, "createdAt")});
   }
-  t.print(std::cout);
+  if (t.empty()) {
+    std::cout << "no jobs\n";
+  } else {
+    t.print(std::cout);
+  }
   print_more(std::cout, data.get(), "jobs");
   return kExitOk;
 }

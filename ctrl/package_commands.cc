@@ -14,7 +14,7 @@ struct AddOptions {
   std::string product, module, version, url, size, md5, sha256, file, sign_method;
   std::string source_versions, ext_data, description;
   std::string chunk_size = "256k";
-  std::string window = "4";
+  std::string window = "8";
   bool diff = false;
 };
 
@@ -134,7 +134,11 @@ int run_list_packages(Context& ctx, const ListOptions& o) {
            jstr(p, "version"), std::to_string(jint(p, "size")), jstr(p, "signMethod"),
            jbool(p, "verified") ? "yes" : "no", jtime_ms(p, "createdAt")});
   }
-  t.print(std::cout);
+  if (t.empty()) {
+    std::cout << "no packages\n";
+  } else {
+    t.print(std::cout);
+  }
   print_more(std::cout, data.get(), "packages");
   return kExitOk;
 }
@@ -182,7 +186,7 @@ void add_package_commands(CLI::App& app, Context& ctx) {
   add->add_option("--sign-method", a->sign_method,
                   "MD5 (default) or SHA256: the signature devices get (with --file)");
   add->add_option("--chunk-size", a->chunk_size, "upload chunk size (default 256k)");
-  add->add_option("--window", a->window, "upload chunks in flight (default 4)");
+  add->add_option("--window", a->window, "upload chunks in flight (default 8)");
   add->add_option("--source-versions", a->source_versions, "versions it applies to: a,b");
   add->add_flag("--diff", a->diff, "a differential package");
   add->add_option("--ext-data", a->ext_data, "JSON object passed to devices");

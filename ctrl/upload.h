@@ -17,7 +17,7 @@ namespace ota::ctrl {
 struct UploadOptions {
   std::string path;
   size_t chunk_size = 256 * 1024;  // raw bytes per uploadChunk
-  int window = 4;                  // chunks in flight
+  int window = 8;                  // chunks in flight
 };
 
 struct UploadedFile {

@@ -11,12 +11,15 @@
 
 namespace ota {
 
+class FirmwareStore;
+
 struct CommandContext {
   Engine& engine;
   Store& store;
   TimeMs now;
   std::function<bool(const DeviceKey&)> is_online;
   std::vector<std::string> dialects;  // the enabled dialects, default first
+  FirmwareStore* firmware = nullptr;  // null: no plugin_opt_firmware_dir
 };
 
 using CommandReply = Result<json::JsonPtr>;
@@ -27,6 +30,10 @@ CommandReply create_package_command(CommandContext& ctx, const json_t* command);
 CommandReply get_package_command(CommandContext& ctx, const json_t* command);
 CommandReply list_packages_command(CommandContext& ctx, const json_t* command);
 CommandReply delete_package_command(CommandContext& ctx, const json_t* command);
+CommandReply begin_upload_command(CommandContext& ctx, const json_t* command);
+CommandReply upload_chunk_command(CommandContext& ctx, const json_t* command);
+CommandReply finish_upload_command(CommandContext& ctx, const json_t* command);
+CommandReply abort_upload_command(CommandContext& ctx, const json_t* command);
 CommandReply create_job_command(CommandContext& ctx, const json_t* command);
 CommandReply get_job_command(CommandContext& ctx, const json_t* command);
 CommandReply list_jobs_command(CommandContext& ctx, const json_t* command);

@@ -1,6 +1,7 @@
 // createPackage, getPackage, listPackages.
 #include "control/command.h"
 #include "control/views.h"
+#include "delivery/firmware_store.h"
 
 namespace ota {
 namespace {
@@ -16,19 +17,25 @@ CommandReply create_package_command(CommandContext& ctx, const json_t* cmd) {
   std::string error;
   PackageSpec spec;
   std::string sign_method = "MD5";
+  std::string file_sha256;
   int64_t size = 0;
   const json_t* sources = nullptr;
   const json_t* ext = nullptr;
   if (!check_fields(cmd, {"product", "module", "version", "url", "size", "sign",
-                          "signMethod", "sourceVersions", "diff", "extData",
+                          "signMethod", "fileSha256", "sourceVersions", "diff", "extData",
                           "description"}, &error) ||
       !get_name(cmd, "product", &spec.product, kMaxNameBytes, &error) ||
       !json::get_string(cmd, "module", &spec.module, true, &error) ||
       !get_name(cmd, "version", &spec.version, kMaxNameBytes, &error) ||
-      !json::get_string(cmd, "url", &spec.url, false, &error) ||
-      !json::get_int64(cmd, "size", &size, false, &error) ||
-      !json::get_string(cmd, "sign", &spec.sign, false, &error) ||
-      !json::get_string(cmd, "signMethod", &sign_method, false, &error) ||
+      !json::get_string(cmd, "fileSha256", &file_sha256, true, &error)) {
+    return Error{error};
+  }
+  // Either an uploaded file, or an external URL with its size and sign.
+  const bool stored = !file_sha256.empty();
+  if (!json::get_string(cmd, "url", &spec.url, stored, &error) ||
+      !json::get_int64(cmd, "size", &size, stored, &error) ||
+      !json::get_string(cmd, "sign", &spec.sign, stored, &error) ||
+      !json::get_string(cmd, "signMethod", &sign_method, stored, &error) ||
       !json::get_array(cmd, "sourceVersions", &sources, true, &error) ||
       !json::get_bool(cmd, "diff", &spec.diff, true, &error) ||
       !json::get_object(cmd, "extData", &ext, true, &error) ||
@@ -38,12 +45,26 @@ CommandReply create_package_command(CommandContext& ctx, const json_t* cmd) {
   if (spec.module.empty() || spec.module.size() > kMaxNameBytes) {
     return Error{"field 'module' must be 1 to 128 bytes long"};
   }
-  if (spec.url.size() > kMaxUrlBytes ||
-      (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0)) {
-    return Error{"field 'url' must be an http:// or https:// URL of at most 2048 bytes"};
+  if (stored) {
+    if (!spec.url.empty() || size != 0) {
+      return Error{"give either fileSha256 (an uploaded file) or url and size, not both"};
+    }
+    if (!ctx.firmware) {
+      return Error{"packages from uploaded files need plugin_opt_firmware_dir"};
+    }
+    std::optional<StoredFile> file = ctx.firmware->find(file_sha256);
+    if (!file) return Error{"no uploaded file has SHA-256 " + file_sha256};
+    spec.size = file->size;
+    spec.md5 = file->md5;
+    spec.sha256 = file->sha256;
+  } else {
+    if (spec.url.size() > kMaxUrlBytes ||
+        (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0)) {
+      return Error{"field 'url' must be an http:// or https:// URL of at most 2048 bytes"};
+    }
+    if (size <= 0) return Error{"field 'size' must be a positive integer (bytes)"};
+    spec.size = static_cast<uint64_t>(size);
   }
-  if (size <= 0) return Error{"field 'size' must be a positive integer (bytes)"};
-  spec.size = static_cast<uint64_t>(size);
   std::optional<SignMethod> method = sign_method_from_string(sign_method);
   if (!method) return Error{"field 'signMethod' must be \"MD5\" or \"SHA256\""};
   spec.sign_method = *method;

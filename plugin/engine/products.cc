@@ -24,7 +24,8 @@ Result<Package> Engine::create_package(const PackageSpec& spec, TimeMs now) {
   if (spec.product.empty()) return Error{"product must not be empty"};
   if (spec.module.empty()) return Error{"module must not be empty"};
   if (spec.version.empty()) return Error{"version must not be empty"};
-  if (spec.url.empty()) return Error{"url must not be empty"};
+  // No URL: the plugin serves the stored file (sha256) itself.
+  if (spec.url.empty() && spec.sha256.empty()) return Error{"url must not be empty"};
   if (spec.size == 0) return Error{"size must be greater than 0"};
   Package p;
   p.md5 = lower(spec.md5);

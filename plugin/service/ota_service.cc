@@ -3,6 +3,10 @@
 #include <set>
 
 #include "control/control_api.h"
+#include "delivery/firmware_resolver.h"
+#include "delivery/firmware_store.h"
+#include "delivery/http_loader.h"
+#include "delivery/signed_url.h"
 #include "dialects/registry.h"
 #include "storage/lmdb_store.h"
 
@@ -37,8 +41,40 @@ Result<std::unique_ptr<OtaService>> OtaService::open(const PluginOptions& option
   } catch (const StoreError& e) {
     return Error{std::string("cannot open the OTA database: ") + e.what()};
   }
-  return std::unique_ptr<OtaService>(
-      new OtaService(options, std::move(logger), std::move(store)));
+  std::unique_ptr<OtaService> service(new OtaService(options, logger, std::move(store)));
+  if (!options.firmware_dir.empty()) {
+    Result<std::unique_ptr<FirmwareStore>> firmware = FirmwareStore::open(options.firmware_dir);
+    if (!firmware) return Error{"cannot open the firmware store: " + firmware.error()};
+    service->firmware_ = std::move(firmware.value());
+  }
+  if (!options.http_public_url.empty()) {
+    Result<UrlSigner> signer = UrlSigner::load_or_create(options.url_secret_file);
+    if (!signer) return Error{"cannot load the URL secret: " + signer.error()};
+    if (!signer.value().warning().empty()) logger(LogLevel::kWarning, "mosquitto-ota: " + signer.value().warning());
+    service->signer_ = std::make_unique<UrlSigner>(std::move(signer.value()));
+  }
+  if (!options.http_listen.empty()) {
+    const std::string path =
+        options.http_library.empty() ? default_http_library_path() : options.http_library;
+    Result<std::shared_ptr<const HttpLibrary>> library = HttpLibrary::load(path);
+    if (!library) return Error{"cannot load the download server library: " + library.error()};
+    HttpServerConfig config;
+    config.listen = options.http_listen;
+    config.tls_cert_file = options.http_tls_cert;
+    config.tls_key_file = options.http_tls_key;
+    config.max_connections = static_cast<uint32_t>(options.http_max_connections);
+    config.idle_timeout_s = static_cast<uint32_t>(options.http_idle_timeout_s);
+    config.resolve = firmware_resolver(*service->signer_, *service->firmware_);
+    Result<std::unique_ptr<HttpServer>> server =
+        HttpServer::start(library.value(), std::move(config));
+    if (!server) return Error{"cannot start the download server: " + server.error()};
+    service->http_ = std::move(server.value());
+    logger(LogLevel::kNotice, "mosquitto-ota: firmware download server on " + options.http_listen +
+           " (port " + std::to_string(service->http_->port()) + "), public URL " +
+           options.http_public_url + ", libwebsockets " + library.value()->lws_version() +
+           " from " + library.value()->lws_origin());
+  }
+  return service;
 }
 
 OtaService::OtaService(const PluginOptions& options, Logger logger,
@@ -222,7 +258,7 @@ void OtaService::on_control(std::string_view payload, const ClientInfo& client, 
   for (const auto& d : dialects_) dialect_list.emplace_back(d->name());
   CommandContext ctx{*engine_, *store_, now,
                      [this](const DeviceKey& k) { return presence_.is_online(k); },
-                     std::move(dialect_list)};
+                     std::move(dialect_list), firmware_.get()};
   try {
     ControlOutcome outcome = handle_control_payload(payload, ctx, authorised);
     counters_.control_commands += outcome.commands;
@@ -245,8 +281,43 @@ void OtaService::on_control(std::string_view payload, const ClientInfo& client, 
 
 void OtaService::on_disconnect(const void* handle) { presence_.disconnected(handle); }
 
+std::string OtaService::download_url(const Notification& n, TimeMs now) const {
+  if (!signer_ || options_.http_public_url.empty()) return "";
+  DownloadGrant grant;
+  grant.sha256 = n.package.sha256;
+  grant.device = n.device.product + "/" + n.device.device;
+  grant.package = std::to_string(n.package.id);
+  // Renewed on every notification, so a re-notified device gets a fresh URL.
+  grant.expires = now / 1000 + options_.url_expiry_s;
+  return join_url(options_.http_public_url, signer_->sign(grant));
+}
+
+int OtaService::http_port() const { return http_ ? http_->port() : 0; }
+
+void OtaService::drain_http_events() {
+  if (!http_) return;
+  for (const HttpEvent& e : http_->drain_events()) {
+    if (e.kind == HttpEvent::Kind::kLog) {
+      log_(e.error ? LogLevel::kError : LogLevel::kWarning,
+           "mosquitto-ota: download server: " + e.message);
+      continue;
+    }
+    counters_.download_bytes += e.bytes;
+    if (e.reached_end()) counters_.downloads_completed++;
+  }
+}
+
 void OtaService::queue_notifications(Outbox& out) {
-  for (const Notification& n : out) {
+  for (Notification& n : out) {
+    if (n.package.url.empty()) {
+      n.package.url = download_url(n, n.at);
+      if (n.package.url.empty()) {
+        log_(LogLevel::kError, "mosquitto-ota: package " + std::to_string(n.package.id) +
+             " is an uploaded file, but no download server is configured "
+             "(plugin_opt_http_public_url): cannot notify " + n.device.device);
+        continue;
+      }
+    }
     // A device that subscribes and then reports its old version in the same
     // loop iteration would otherwise be told twice.
     if (!notified_in_batch_.insert({n.device, n.job_id}).second) continue;
@@ -298,6 +369,7 @@ void OtaService::lose_batch(const std::exception& e) {
 }
 
 std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
+  drain_http_events();
   try {
     Outbox out;
     engine_->run_due(now, out);
@@ -368,9 +440,14 @@ void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& o
   out.push_back(sys_message("control/errors", counters_.control_errors));
   out.push_back(sys_message("control/refused", counters_.control_refused));
   out.push_back(sys_message("store/errors", counters_.store_errors));
+  if (http_) {
+    out.push_back(sys_message("downloads/completed", counters_.downloads_completed));
+    out.push_back(sys_message("downloads/bytes", counters_.download_bytes));
+  }
 }
 
 void OtaService::close() {
+  if (http_) http_->stop();
   if (!store_) return;
   try {
     store_->commit(true);

@@ -28,6 +28,9 @@
 namespace ota {
 
 class LmdbStore;
+class FirmwareStore;
+class HttpServer;
+class UrlSigner;
 
 // Who sent a message. `handle` identifies the connection (mosquitto's
 // struct mosquitto*), which outlives a client id taken over by a reconnect.
@@ -54,6 +57,8 @@ struct ServiceCounters {
   uint64_t control_errors = 0;
   uint64_t control_refused = 0;     // $CONTROL/ota access denied to non-admins
   uint64_t store_errors = 0;        // batches lost to a storage failure
+  uint64_t downloads_completed = 0; // HTTP responses that reached the file's end
+  uint64_t download_bytes = 0;      // bytes served by the download server
 };
 
 class OtaService {
@@ -75,8 +80,11 @@ class OtaService {
   // Once per broker loop iteration: runs due work, commits the batch and
   // returns what to publish now (notifications, replies, $SYS).
   std::vector<OutboundMessage> flush(TimeMs now);
-  // Commits and syncs whatever is pending (broker shutdown).
+  // Commits and syncs whatever is pending, stops the download server
+  // (broker shutdown).
   void close();
+  // The download server's port (0 when it is off), for logs and tests.
+  int http_port() const;
 
   const ServiceCounters& counters() const { return counters_; }
   bool is_online(const DeviceKey& key) const { return presence_.is_online(key); }
@@ -84,6 +92,8 @@ class OtaService {
  private:
   OtaService(const PluginOptions& options, Logger logger,
              std::unique_ptr<LmdbStore> store);
+  std::string download_url(const Notification& n, TimeMs now) const;
+  void drain_http_events();
   bool is_admin(const ClientInfo& client) const;
   std::string identity_problem(const DeviceEvent& event, const ClientInfo& client) const;
   void handle_event(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
@@ -100,6 +110,9 @@ class OtaService {
   PluginOptions options_;
   Logger log_;
   std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<FirmwareStore> firmware_;
+  std::unique_ptr<UrlSigner> signer_;
+  std::unique_ptr<HttpServer> http_;
   DevicePresence presence_;
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<Dialect>> dialects_;  // enabled; [0] is the default

@@ -69,7 +69,12 @@ std::string PluginOptions::describe() const {
          " default_timeout=" + std::to_string(default_timeout_s) +
          " db_map_size_mb=" + std::to_string(db_map_size_mb) +
          " sync_interval_ms=" + std::to_string(sync_interval_ms) +
-         " consume_device_messages=" + (consume_device_messages ? "true" : "false");
+         " consume_device_messages=" + (consume_device_messages ? "true" : "false") +
+         " firmware_dir=" + (firmware_dir.empty() ? "(none)" : firmware_dir) +
+         " http_listen=" + (http_listen.empty() ? "(off)" : http_listen) +
+         " http_public_url=" + (http_public_url.empty() ? "(none)" : http_public_url) +
+         " http_tls=" + (http_tls_cert.empty() ? "off" : "on") +
+         " url_expiry=" + std::to_string(url_expiry_s);
 }
 
 Result<PluginOptions> parse_plugin_options(
@@ -157,6 +162,23 @@ Result<PluginOptions> parse_plugin_options(
          else return "must be clientid or username";
          return "";
        }},
+      {"firmware_dir", [&](const std::string& v) { o.firmware_dir = v; return std::string(); }},
+      {"http_listen", [&](const std::string& v) { o.http_listen = v; return std::string(); }},
+      {"http_public_url",
+       [&](const std::string& v) -> std::string {
+         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+           return "must start with http:// or https://";
+         }
+         o.http_public_url = v;
+         return "";
+       }},
+      {"url_secret_file", [&](const std::string& v) { o.url_secret_file = v; return std::string(); }},
+      {"http_tls_cert", [&](const std::string& v) { o.http_tls_cert = v; return std::string(); }},
+      {"http_tls_key", [&](const std::string& v) { o.http_tls_key = v; return std::string(); }},
+      {"http_library", [&](const std::string& v) { o.http_library = v; return std::string(); }},
+      {"url_expiry", integer(60, 30LL * 86400, [&](int64_t n) { o.url_expiry_s = n; })},
+      {"http_max_connections", integer(1, 100000, [&](int64_t n) { o.http_max_connections = n; })},
+      {"http_idle_timeout", integer(1, 3600, [&](int64_t n) { o.http_idle_timeout_s = n; })},
       {"sys_interval", integer(0, 86400, [&](int64_t n) { o.sys_interval_s = n; })},
       {"max_payload_bytes", integer(256, 1 << 24, [&](int64_t n) { o.max_payload_bytes = n; })},
       {"auto_register", boolean([&](bool b) { o.auto_register = b; })},
@@ -181,6 +203,14 @@ Result<PluginOptions> parse_plugin_options(
   if (o.db_path.empty()) {
     return Error{"plugin_opt_db_path is required: the directory of the OTA database"};
   }
+  if (!o.http_listen.empty() && (o.firmware_dir.empty() || o.http_public_url.empty())) {
+    return Error{"plugin_opt_http_listen needs plugin_opt_firmware_dir (what to serve) and "
+                 "plugin_opt_http_public_url (the base URL devices are given)"};
+  }
+  if (o.http_tls_cert.empty() != o.http_tls_key.empty()) {
+    return Error{"plugin_opt_http_tls_cert and plugin_opt_http_tls_key go together"};
+  }
+  if (o.url_secret_file.empty()) o.url_secret_file = o.db_path + "/url-secret";
   return o;
 }
 

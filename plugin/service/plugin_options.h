@@ -35,6 +35,18 @@ struct PluginOptions {
   int64_t sync_interval_ms = 1000;      // see docs/decisions.md "durability"
   bool consume_device_messages = false; // stop OTA messages at the plugin
 
+  // Firmware delivery (docs/configuration.md "Firmware delivery").
+  std::string firmware_dir;        // the firmware store; empty: no uploads
+  std::string http_listen;         // host:port of the download server
+  std::string http_public_url;     // base URL devices are given
+  std::string url_secret_file;     // HMAC secret; default <db_path>/url-secret
+  std::string http_tls_cert;       // both set: HTTPS
+  std::string http_tls_key;
+  std::string http_library;        // default: beside the plugin
+  int64_t url_expiry_s = 86400;    // signed URLs stay valid this long
+  int64_t http_max_connections = 256;
+  int64_t http_idle_timeout_s = 60;
+
   // One line for the start-up log.
   std::string describe() const;
 };

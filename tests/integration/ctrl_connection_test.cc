@@ -148,5 +148,51 @@ TEST_F(CtrlCredentialsTest, OptionsFile) {
   EXPECT_TRUE(contains(unknown.err, "bad.conf:2: unknown option '--colour'")) << unknown.describe();
 }
 
+// TLS: --cafile enables it; a wrong CA fails the handshake; a plain client
+// on a TLS port is told to give --cafile.
+TEST(CtrlConnectionTest, Tls) {
+  BrokerOptions options;
+  const int tls_port = pick_free_port();
+  const std::string dir = std::string(kDirPlaceholder);
+  options.extra_config = {"listener " + std::to_string(tls_port) + " 127.0.0.1",
+                          "cafile " + dir + "/ca.pem", "certfile " + dir + "/server.pem",
+                          "keyfile " + dir + "/server.key"};
+  BrokerProcess broker(options);
+  const std::string d = broker.dir();
+  const std::string make_certs =
+      "cd '" + d + "' && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=ota-test-ca && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+      "-days 2 -extfile ext.cnf && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 "
+      "-subj /CN=other-ca";
+  ASSERT_EQ(std::system((make_certs + " >/dev/null 2>&1").c_str()), 0) << make_certs;
+  ASSERT_EQ(broker.start(), "");
+  const std::string port = std::to_string(tls_port);
+
+  CtrlRun r = run_ctrl({"-h", "127.0.0.1", "-p", port, "-u", "admin", "--cafile", d + "/ca.pem",
+                        "--tls-version", "tlsv1.2", "package", "list"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "no packages")) << r.describe();
+
+  CtrlRun wrong_ca = run_ctrl({"-h", "127.0.0.1", "-p", port, "-u", "admin", "--cafile",
+                               d + "/other.pem", "package", "list"});
+  EXPECT_EQ(wrong_ca.exit_code, 3) << wrong_ca.describe();
+  EXPECT_TRUE(contains(wrong_ca.err, "TLS")) << wrong_ca.describe();
+
+  CtrlRun plain = run_ctrl({"-h", "127.0.0.1", "-p", port, "-u", "admin", "--timeout", "3",
+                            "package", "list"});
+  EXPECT_EQ(plain.exit_code, 3) << plain.describe();
+  EXPECT_TRUE(contains(plain.err, "if this port uses TLS, give --cafile")) << plain.describe();
+
+  CtrlRun missing = run_ctrl({"-h", "127.0.0.1", "-p", port, "--cafile", d + "/nope.pem",
+                              "package", "list"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.describe();
+  EXPECT_TRUE(contains(missing.err, "cannot be read")) << missing.describe();
+}
+
 }  // namespace
 }  // namespace ota::test

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "ctrl_fixture.h"
+#include "http_test_client.h"
 #include "parse.h"
 #include "upload.h"
 
@@ -75,10 +76,18 @@ class CtrlUploadTest : public CtrlTest {
  protected:
   BrokerOptions broker_options() override {
     BrokerOptions options;
-    // DESIGN.md §5: the firmware store the uploads fill.
+    // The firmware store the uploads fill, and the download server devices
+    // are sent to (docs/configuration.md).
+    http_port_ = pick_listen_port();
     options.plugin_opts["firmware_dir"] = std::string(kDirPlaceholder) + "/firmware";
+    options.plugin_opts["http_library"] = OTA_HTTP_LIBRARY_PATH;
+    options.plugin_opts["http_listen"] = "127.0.0.1:" + std::to_string(http_port_);
+    options.plugin_opts["http_public_url"] = http_base();
     return options;
   }
+
+  std::string http_base() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  int http_port_ = 0;
 
   CtrlRun ctrl_long(std::vector<std::string> args) {
     std::vector<std::string> full{"-h", "127.0.0.1", "-p", std::to_string(broker().port()),
@@ -126,7 +135,14 @@ TEST_F(CtrlUploadTest, FiftyMegabytesThenJobWatchAndDeviceList) {
   ASSERT_TRUE(note);
   EXPECT_EQ(json_int_at(note.get(), "data/size"), static_cast<long long>(kSize));
   EXPECT_EQ(json_string_at(note.get(), "data/md5"), md5);
-  EXPECT_NE(json_string_at(note.get(), "data/url").value_or(""), "");
+  // The device downloads what was uploaded.
+  const std::string url = json_string_at(note.get(), "data/url").value_or("");
+  ASSERT_EQ(url.rfind(http_base() + "/", 0), 0u) << url;
+  HttpReply download = http_exchange(http_port_, http_get(url.substr(http_base().size())));
+  ASSERT_TRUE(download.ok) << download.error;
+  EXPECT_EQ(download.status, 200);
+  EXPECT_EQ(download.body.size(), kSize);
+  EXPECT_EQ(sha256_of(download.body), sha256);
   ASSERT_TRUE(d1->report_progress("\"60\"", "downloading"));
   std::this_thread::sleep_for(1200ms);
   ASSERT_TRUE(d1->report_version("2.0.0"));

@@ -240,6 +240,23 @@ TEST_F(DialectTencentTest, DifferentVersionWhileUnfinishedIsNotifiedAgain) {
   EXPECT_TRUE(dev->no_message(update_topic(dn), 150ms)) << "a finished task was pushed again";
 }
 
+// docs/dialects.md maps "done" to step 100: a device that goes from
+// downloading straight to done shows step 100 on its finished task.
+TEST_F(DialectTencentTest, DoneRecordsStep100) {
+  const std::string dn = "dev_03";
+  auto dev = connect_device(dn);
+  const long long job = notified(*dev, dn);
+  ASSERT_GT(job, 0);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(dev->publish(report_topic(dn), downloading("60")));
+  ASSERT_TRUE(api().wait_task(kPid, dn, job, in_progress_at(60), "IN_PROGRESS 60"));
+  ASSERT_TRUE(dev->publish(report_topic(dn), kDone));
+  JsonPtr task = api().wait_task_state(kPid, dn, job, "SUCCEEDED");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(json_int_at(task.get(), "step"), 100) << json_text(task.get());
+  EXPECT_EQ(json_string_at(task.get(), "detail"), "done") << json_text(task.get());
+}
+
 // A module other than default: fw_type and task_id in update_firmware (the
 // Tencent SDK's FwType), task_id in progress must be the device's task.
 TEST_F(DialectTencentTest, ModuleUpgradeCarriesFwTypeAndTaskId) {

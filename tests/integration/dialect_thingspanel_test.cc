@@ -112,7 +112,6 @@ TEST_F(DialectThingsPanelTest, SeedExchangeSucceedsOnProgress100) {
   ASSERT_TRUE(task);
   EXPECT_EQ(json_string_at(task.get(), "module"), "MCU");
   EXPECT_EQ(json_string_at(task.get(), "reason"), "");
-  EXPECT_EQ(json_int_at(task.get(), "step"), 100) << json_text(task.get());
   const auto states = history_states(task.get());
   ASSERT_FALSE(states.empty());
   EXPECT_EQ(states.back(), "SUCCEEDED") << json_text(task.get());
@@ -122,6 +121,23 @@ TEST_F(DialectThingsPanelTest, SeedExchangeSucceedsOnProgress100) {
   EXPECT_EQ(job_count(done.get(), "SUCCEEDED"), 1) << json_text(done.get());
   EXPECT_EQ(job_count(done.get(), "FAILED"), 0);
   EXPECT_TRUE(dev->no_message(upgrade_topic(token), 150ms)) << "a second notification";
+}
+
+// The progress that decides success is the task's last step: a device
+// that reported 100 % shows step 100, not the step before it.
+TEST_F(DialectThingsPanelTest, Progress100SuccessRecordsStep100) {
+  const std::string token = "tok-0004";
+  auto dev = connect_device(token);
+  const long long job = notified_device(*dev, token);
+  ASSERT_GT(job, 0);
+  ASSERT_TRUE(dev->publish(progress_topic(token), R"({"step":"50","desc":"升级进度50%","module":"MCU"})"));
+  ASSERT_TRUE(api().wait_task(kProduct, token, job, in_progress_at(50), "IN_PROGRESS 50"));
+  ASSERT_TRUE(dev->publish(progress_topic(token), R"({"step":"100","desc":"升级进度100%","module":"MCU"})"));
+  JsonPtr task = api().wait_task_state(kProduct, token, job, "SUCCEEDED");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(json_int_at(task.get(), "step"), 100) << json_text(task.get());
+  EXPECT_EQ(json_int_at(task.get(), "history/" + std::to_string(history_states(task.get()).size() - 1) + "/step"), 100)
+      << json_text(task.get());
 }
 
 // The seed's failure steps map onto failure reasons; the desc is the detail.
