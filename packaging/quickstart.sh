@@ -6,26 +6,33 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-1883}
+http_port=${HTTP_PORT:-8880}
 state=${OTA_STATE_DIR:-$root/.quickstart}
 
 "$root/packaging/install-deps.sh"
-"$root/packaging/build.sh" mosquitto_ota
+"$root/packaging/build.sh" mosquitto_ota mosquitto_ota_http mosquitto_ota_ctrl
+build=${OTA_BUILD_DIR:-$root/build}
+ctrl="$build/ctrl/mosquitto_ota_ctrl"
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-  echo "mosquitto-ota: port $port is already in use (another broker?)." >&2
-  echo "Stop it, or choose another port: PORT=1884 $0" >&2
-  exit 1
-fi
+for p in "$port" "$http_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "mosquitto-ota: port $p is already in use (another broker?)." >&2
+    echo "Stop it, or choose other ports: PORT=1884 HTTP_PORT=8881 $0" >&2
+    exit 1
+  fi
+done
 
-mkdir -p "$state/db"
+mkdir -p "$state/db" "$state/firmware"
 conf="$state/mosquitto.conf"
-sed -e "s|@PORT@|$port|g" -e "s|@PLUGIN@|${OTA_BUILD_DIR:-$root/build}/mosquitto_ota.so|g" \
+sed -e "s|@PORT@|$port|g" -e "s|@PLUGIN@|$build/mosquitto_ota.so|g" \
     -e "s|@DB@|$state/db|g" -e "s|@USER@|$(id -un)|g" \
+    -e "s|@FIRMWARE@|$state/firmware|g" -e "s|@HTTP_PORT@|$http_port|g" \
     "$root/broker-config/quickstart.conf" > "$conf"
 
 cat <<TXT
 
-mosquitto-ota is starting on mqtt://127.0.0.1:$port (config: $conf)
+mosquitto-ota is starting on mqtt://127.0.0.1:$port (config: $conf),
+firmware downloads on http://127.0.0.1:$http_port
 
 First upgrade, in another terminal (seed 000's protocol, product pk1, device d1):
   # 1. the device listens for upgrades and reports its version
@@ -40,6 +47,11 @@ First upgrade, in another terminal (seed 000's protocol, product pk1, device d1)
   # 4. see the result
   mosquitto_rr -p $port -u admin -t '\$CONTROL/ota/v1' -e '\$CONTROL/ota/v1/response' -m '{"commands":[{"command":"getDevice","product":"pk1","device":"d1"}]}'
   mosquitto_sub -p $port -t '\$SYS/broker/ota/#' -v -W 2
+
+Or with the command-line client ($ctrl), uploading a real file:
+  $ctrl -p $port -u admin package add --product pk1 --version 3.0.0 --file /bin/ls
+  $ctrl -p $port -u admin job create --package 2 --devices d1
+  $ctrl -p $port -u admin device show --product pk1 d1
 
 TXT
 exec mosquitto -c "$conf"
