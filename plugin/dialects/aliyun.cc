@@ -185,6 +185,24 @@ std::string device_path(const DeviceKey& device) {
 
 }  // namespace
 
+namespace {
+
+OutboundMessage pull_error_reply(const DeviceKey& device, const std::string& id,
+                                 const std::string& reason) {
+  json::JsonPtr root(json_object());
+  if (!id.empty()) json::set_string(root.get(), "id", id);
+  json_object_set_new(root.get(), "code", json_integer(460));
+  json::set_string(root.get(), "message", reason);
+  json_object_set_new(root.get(), "data", json_object());
+  OutboundMessage out;
+  out.topic = std::string(kSysPrefix) + device.product + "/" + device.device +
+              std::string(kPullSuffix) + "_reply";
+  out.payload = json::dump(root.get());
+  return out;
+}
+
+}  // namespace
+
 bool AliyunDialect::claims(std::string_view topic) const {
   return topic.starts_with(kInformPrefix) ||
          topic.starts_with(kProgressPrefix) ||
@@ -205,16 +223,22 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
   DeviceKey device{std::string(t->product), std::string(t->device)};
 
   std::string error;
-  json::JsonPtr root = json::parse(payload, &error);
-  if (root == nullptr) return ParseOutcome::malformed("payload: " + error);
   std::string id;
-  if (!fields::read_message_id(root.get(), &id, &error)) {
-    return ParseOutcome::malformed(error);
-  }
-  ParseOutcome out;
+  json::JsonPtr root = json::parse(payload, &error);
+  if (root == nullptr) error = "payload: " + error;
+  if (root != nullptr && !fields::read_message_id(root.get(), &id, &error)) root.reset();
   if (t->kind == TopicKind::kPull) {
-    out = parse_pull(std::move(device), root.get());
-  } else {
+    ParseOutcome out = root ? parse_pull(device, root.get()) : ParseOutcome::malformed(error);
+    if (out.kind == ParseOutcome::Kind::kMalformed) {
+      // Alink answers a bad request on its reply topic (460: bad params).
+      out.replies.push_back(pull_error_reply(device, id, out.error));
+    }
+    out.message_id = id;
+    return out;
+  }
+  if (root == nullptr) return ParseOutcome::malformed(error);
+  ParseOutcome out;
+  {
     const json_t* params = nullptr;
     if (!json::get_object(root.get(), "params", &params, /*optional=*/false,
                           &error)) {

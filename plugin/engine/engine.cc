@@ -97,6 +97,7 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
   }
   if (report.completed) {
     if (report.version.empty() || report.version == package->version) {
+      task->step = 100;
       finish(*task, TaskState::kSucceeded, FailReason::kNone,
              report.desc.empty() ? "device reported done" : report.desc, now);
     }
@@ -104,6 +105,7 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
   }
   if (report.step == 100 &&
       product_config(report.device.product).success_rule == SuccessRule::kProgress100) {
+    task->step = 100;
     finish(*task, TaskState::kSucceeded, FailReason::kNone, "progress 100", now);
     return ReportOutcome::kApplied;
   }
