@@ -1094,10 +1094,13 @@ int Orchestrator::latency() {
     report_.num("loaded.txn_per_s", (b.txnid - a.txnid) / secs);
   }
   if (!o_.raw_path.empty()) {
+    // In the order the notifications arrived (the vectors above are sorted).
     std::ofstream raw(o_.raw_path);
     raw << "phase,latency_ms\n";
-    for (int64_t v : seq) raw << "sequential," << ns_to_ms(v) << "\n";
-    for (int64_t v : loaded) raw << "loaded," << ns_to_ms(v) << "\n";
+    const uint64_t ns = std::min<uint64_t>(shared_->sequential_count.load(), shared_->sample_capacity);
+    const uint64_t nl = std::min<uint64_t>(shared_->loaded_count.load(), shared_->sample_capacity);
+    for (uint64_t i = 0; i < ns; ++i) raw << "sequential," << ns_to_ms(shared_->sequential[i]) << "\n";
+    for (uint64_t i = 0; i < nl; ++i) raw << "loaded," << ns_to_ms(shared_->loaded[i]) << "\n";
   }
   run_phase(kDisconnect, o_.disconnect_timeout_s);
   return 0;

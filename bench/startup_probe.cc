@@ -2,9 +2,13 @@
 // message. It starts the broker itself (the command after `--`), so the
 // clock starts at fork(), then, as one device:
 //   1. connects, retrying every 2 ms until CONNACK        -> "connack"
-//   2. subscribes to its upgrade topic, reports its old version; the plugin
-//      must look the device and its task up in the database and answer with
-//      the notification                                    -> "first message"
+//   2. subscribes to its upgrade topic and reports its old version. The
+//      plugin must look the device and its task up in the database and send
+//      the notification: on the subscription already if the task was waiting
+//      for the device to come online, else as the answer to the report
+//                                                          -> "first notification"
+//      and the report's own answer (a notified device reporting its old
+//      version is notified again)                          -> "report answered"
 //   3. optionally asks getDevice for another device        -> "control reply"
 // then stops the broker with SIGTERM and times its shutdown.
 //
@@ -34,7 +38,9 @@ struct Probe {
   std::string response_topic;
   bool connected = false;
   int subscribed = 0;
-  int64_t notified_at = 0;
+  int64_t report_sent_at = 0;
+  int64_t notified_at = 0;   // first notification
+  int64_t answered_at = 0;   // first notification after the report was sent
   int64_t replied_at = 0;
 };
 
@@ -46,7 +52,11 @@ void on_subscribe(struct mosquitto*, void* ud, int, int, const int*) {
 }
 void on_message(struct mosquitto*, void* ud, const struct mosquitto_message* m) {
   auto* p = static_cast<Probe*>(ud);
-  if (p->upgrade_topic == m->topic && p->notified_at == 0) p->notified_at = bench::now_ns();
+  if (p->upgrade_topic == m->topic) {
+    const int64_t now = bench::now_ns();
+    if (p->notified_at == 0) p->notified_at = now;
+    if (p->answered_at == 0 && p->report_sent_at != 0) p->answered_at = now;
+  }
   if (p->response_topic == m->topic && p->replied_at == 0) p->replied_at = bench::now_ns();
 }
 
@@ -140,6 +150,7 @@ int main(int argc, char** argv) {
     mosquitto_subscribe(m, nullptr, probe.response_topic.c_str(), 1);
     if (loop_until(m, deadline, [&] { return probe.subscribed >= 2; })) {
       sent = bench::now_ns();
+      probe.report_sent_at = sent;
       std::string report = "{\"id\":\"1\",\"params\":{\"version\":\"" + old_version + "\"}}";
       mosquitto_publish(m, nullptr, ("/ota/device/inform/" + product + "/" + device).c_str(),
                         static_cast<int>(report.size()), report.data(), 1, false);
@@ -149,7 +160,7 @@ int main(int argc, char** argv) {
         mosquitto_publish(m, nullptr, "$CONTROL/ota/v1", static_cast<int>(q.size()), q.data(), 1, false);
       }
       rc = loop_until(m, deadline, [&] {
-        return probe.notified_at != 0 && (query_device.empty() || probe.replied_at != 0);
+        return probe.answered_at != 0 && (query_device.empty() || probe.replied_at != 0);
       }) ? 0 : 1;
     }
   }
@@ -179,18 +190,21 @@ int main(int argc, char** argv) {
     std::snprintf(reply, sizeof reply, "; getDevice %s answered %.1f ms after start", query_device.c_str(),
                   ms(probe.replied_at));
   }
-  std::printf("startup_probe: CONNACK %.1f ms after start; first report -> notification %.1f ms after start "
-              "(%.2f ms round trip)%s; broker stopped %.1f ms after SIGTERM%s\n",
+  std::printf("startup_probe: CONNACK %.1f ms after start; first notification %.1f ms after start (%s); "
+              "report answered %.1f ms after start (%.2f ms round trip)%s; broker stopped %.1f ms after SIGTERM%s\n",
               ms(connack), ms(probe.notified_at),
-              probe.notified_at ? bench::ns_to_ms(probe.notified_at - sent) : -1.0, reply, stop_ms,
-              exited ? "" : " (killed)");
+              probe.notified_at && probe.notified_at < sent ? "pushed on the subscription" : "answer to the report",
+              ms(probe.answered_at), probe.answered_at ? bench::ns_to_ms(probe.answered_at - sent) : -1.0, reply,
+              stop_ms, exited ? "" : " (killed)");
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << "{\n  \"connack_ms\": " << ms(connack) << ",\n  \"first_notification_ms\": " << ms(probe.notified_at)
+        << ",\n  \"report_answered_ms\": " << ms(probe.answered_at)
+        << ",\n  \"report_round_trip_ms\": " << (probe.answered_at ? bench::ns_to_ms(probe.answered_at - sent) : -1.0)
         << ",\n  \"control_reply_ms\": " << ms(probe.replied_at) << ",\n  \"stop_ms\": " << stop_ms
         << ",\n  \"ok\": " << (rc == 0 ? 1 : 0) << "\n}\n";
   }
   mosquitto_lib_cleanup();
-  if (rc != 0) std::cerr << "startup_probe: no notification for " << device << " before the timeout\n";
+  if (rc != 0) std::cerr << "startup_probe: no answer for " << device << " before the timeout\n";
   return rc;
 }

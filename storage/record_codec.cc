@@ -277,6 +277,8 @@ std::string encode_job(const Job& j) {
   out.svarint(j.next_slot_us);
   out.varint(j.task_count);
   out.varint(j.skipped);
+  out.varint(j.download_bytes);
+  out.varint(j.downloads_completed);
   out.svarint(j.created_at);
   out.svarint(j.started_at);
   out.svarint(j.finished_at);
@@ -319,6 +321,8 @@ Job decode_job(std::string_view bytes) {
   j.next_slot_us = in.svarint();
   j.task_count = in.u32();
   j.skipped = in.u32();
+  j.download_bytes = in.varint();
+  j.downloads_completed = in.u32();
   j.created_at = in.svarint();
   j.started_at = in.svarint();
   j.finished_at = in.svarint();

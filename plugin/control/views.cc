@@ -95,6 +95,8 @@ json_t* job_json(const Job& job, const TaskCounts* counts) {
   json_object_set_new(j, "failureThreshold", threshold_json(job.failure_threshold));
   json_object_set_new(j, "taskCount", json_integer(job.task_count));
   json_object_set_new(j, "skipped", json_integer(job.skipped));
+  json_object_set_new(j, "downloadBytes", json_integer(static_cast<json_int_t>(job.download_bytes)));
+  json_object_set_new(j, "downloadsCompleted", json_integer(job.downloads_completed));
   json_object_set_new(j, "createdAt", json_integer(job.created_at));
   json_object_set_new(j, "startedAt", time_or_null(job.started_at));
   json_object_set_new(j, "finishedAt", time_or_null(job.finished_at));

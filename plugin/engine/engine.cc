@@ -106,7 +106,8 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
   if (report.step == 100 &&
       product_config(report.device.product).success_rule == SuccessRule::kProgress100) {
     task->step = 100;
-    finish(*task, TaskState::kSucceeded, FailReason::kNone, "progress 100", now);
+    finish(*task, TaskState::kSucceeded, FailReason::kNone,
+           report.desc.empty() ? "progress 100" : report.desc, now);
     return ReportOutcome::kApplied;
   }
   // Devices repeat each step (DESIGN §10): a repeat changes nothing.

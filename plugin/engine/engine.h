@@ -33,6 +33,7 @@
 //   by the job's offline policy.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,6 +67,10 @@ struct EngineOptions {
   bool auto_register = true;         // version reports register new devices
   int64_t default_timeout_s = 3600;  // job timeout when none is given
   size_t due_batch_limit = 1000;     // due entries handled per run_due()
+  // The configuration of a product nobody configured (setProductConfig);
+  // unset: ProductConfig's defaults. The service derives it from the
+  // dialect that owns the product (ThingsPanel: success on progress 100).
+  std::function<ProductConfig(const std::string& product)> product_defaults;
 };
 
 // Operator input for a package with an external URL.

@@ -155,6 +155,8 @@ struct Job {
   int64_t next_slot_us = 0;  // pacing: earliest time of the next push (µs)
   uint32_t task_count = 0;   // tasks created for this job
   uint32_t skipped = 0;      // targets skipped (already on the version)
+  uint64_t download_bytes = 0;       // served by the plugin's HTTP server
+  uint32_t downloads_completed = 0;  // downloads that reached the file's end
   TimeMs created_at = 0;
   TimeMs started_at = 0;
   TimeMs finished_at = 0;

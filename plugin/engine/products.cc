@@ -95,6 +95,7 @@ Result<Package> Engine::delete_package(PackageId id) {
 ProductConfig Engine::product_config(const std::string& product) {
   std::optional<ProductConfig> stored = store_.get_product_config(product);
   if (stored) return *stored;
+  if (options_.product_defaults) return options_.product_defaults(product);
   ProductConfig defaults;
   defaults.product = product;
   return defaults;

@@ -83,6 +83,22 @@ OtaService::OtaService(const PluginOptions& options, Logger logger,
   EngineOptions engine_options;
   engine_options.auto_register = options.auto_register;
   engine_options.default_timeout_s = options.default_timeout_s;
+  // Products that belong to one dialect by construction get that dialect's
+  // rules until configured otherwise: ThingsPanel decides success by
+  // progress 100 and fails devices offline at push time (seed 004).
+  engine_options.product_defaults = [options](const std::string& product) {
+    ProductConfig c;
+    c.product = product;
+    if (product == options.dialect.thingspanel_product) {
+      c.dialect = "thingspanel";
+      c.success_rule = SuccessRule::kProgress100;
+      c.offline_policy = OfflinePolicy::kFail;
+    } else if (product == options.dialect.ctwing_product) {
+      c.dialect = "ctwing";
+      c.identity = options.dialect.ctwing_identity;
+    }
+    return c;
+  };
   engine_ = std::make_unique<Engine>(*store_, engine_options, &presence_);
   const DialectOptions& dialect_options = options.dialect;
   // The default dialect is always enabled, and offered each message first.
@@ -304,6 +320,16 @@ void OtaService::drain_http_events() {
     }
     counters_.download_bytes += e.bytes;
     if (e.reached_end()) counters_.downloads_completed++;
+    // Per job: the device's active task's job, if it is for this package.
+    const size_t slash = e.device.find('/');
+    if (slash == std::string::npos) continue;
+    const DeviceKey device{e.device.substr(0, slash), e.device.substr(slash + 1)};
+    std::optional<JobId> job_id = store_->active_job(device);
+    std::optional<Job> job = job_id ? store_->get_job(*job_id) : std::nullopt;
+    if (!job || std::to_string(job->package_id) != e.package) continue;
+    job->download_bytes += e.bytes;
+    if (e.reached_end()) job->downloads_completed++;
+    store_->put_job(*job);
   }
 }
 
@@ -369,8 +395,8 @@ void OtaService::lose_batch(const std::exception& e) {
 }
 
 std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
-  drain_http_events();
   try {
+    drain_http_events();
     Outbox out;
     engine_->run_due(now, out);
     queue_notifications(out);

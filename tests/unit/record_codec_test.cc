@@ -85,6 +85,8 @@ Job full_job() {
   j.failure_threshold = {5, 10};
   j.next_slot_us = -5;
   j.skipped = 4;
+  j.download_bytes = 1ull << 40;
+  j.downloads_completed = 7;
   j.started_at = kNow + 11;
   j.task_count = std::numeric_limits<uint32_t>::max();
   j.created_at = kNow;
