@@ -1,35 +1,43 @@
 #include "service/device_presence.h"
 
+#include <algorithm>
+
 namespace ota {
 
 bool DevicePresence::seen(const DeviceKey& device, const void* handle,
                           std::string_view client_id) {
-  auto [it, inserted] = devices_.try_emplace(device);
-  if (!inserted && it->second.handle == handle) return false;
-  if (!inserted) {
-    auto old = by_connection_.find(it->second.handle);
-    if (old != by_connection_.end()) old->second.erase(device);
+  std::vector<Connection>& connections = devices_[device];
+  const bool was_offline = connections.empty();
+  auto it = std::find_if(connections.begin(), connections.end(),
+                         [&](const Connection& c) { return c.handle == handle; });
+  if (it != connections.end()) {
+    if (it + 1 == connections.end()) return false;  // already the most recent
+    connections.erase(it);
   }
-  it->second = {handle, std::string(client_id)};
+  connections.push_back({handle, std::string(client_id)});
   by_connection_[handle].insert(device);
-  return inserted;
+  return was_offline;
+}
+
+void DevicePresence::forget(const DeviceKey& device, const void* handle) {
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return;
+  std::erase_if(it->second, [&](const Connection& c) { return c.handle == handle; });
+  if (it->second.empty()) devices_.erase(it);
 }
 
 void DevicePresence::unsubscribed(const DeviceKey& device, const void* handle) {
-  auto it = devices_.find(device);
-  if (it == devices_.end() || it->second.handle != handle) return;
-  devices_.erase(it);
+  forget(device, handle);
   auto conn = by_connection_.find(handle);
-  if (conn != by_connection_.end()) conn->second.erase(device);
+  if (conn == by_connection_.end()) return;
+  conn->second.erase(device);
+  if (conn->second.empty()) by_connection_.erase(conn);
 }
 
 void DevicePresence::disconnected(const void* handle) {
   auto conn = by_connection_.find(handle);
   if (conn == by_connection_.end()) return;
-  for (const DeviceKey& device : conn->second) {
-    auto it = devices_.find(device);
-    if (it != devices_.end() && it->second.handle == handle) devices_.erase(it);
-  }
+  for (const DeviceKey& device : conn->second) forget(device, handle);
   by_connection_.erase(conn);
 }
 
@@ -39,7 +47,7 @@ bool DevicePresence::is_online(const DeviceKey& device) const {
 
 std::string DevicePresence::client_id(const DeviceKey& device) const {
   auto it = devices_.find(device);
-  return it == devices_.end() ? "" : it->second.client_id;
+  return it == devices_.end() ? "" : it->second.back().client_id;
 }
 
 }  // namespace ota

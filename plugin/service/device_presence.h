@@ -1,13 +1,16 @@
 // Which devices can be reached now, learned from the broker's connections:
-// a device is online while a connection that spoke for it, or subscribed to
-// its notification topic, stays open. mosquitto 2.0.11 has no connect
-// event, so this is the best signal there is; after a restart devices are
-// offline until they subscribe or speak again.
+// a device is online while any connection that spoke for it, or subscribed
+// to its notification topic, stays open (a device may listen on one
+// connection and publish on short-lived others, as mosquitto_sub and
+// mosquitto_pub do). mosquitto 2.0.11 has no connect event, so this is the
+// best signal there is; after a restart devices are offline until they
+// subscribe or speak again.
 #pragma once
 
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 
@@ -20,12 +23,11 @@ class DevicePresence final : public Presence {
   bool seen(const DeviceKey& device, const void* handle, std::string_view client_id);
   // The connection stopped listening for the device (unsubscribe).
   void unsubscribed(const DeviceKey& device, const void* handle);
-  // The connection closed: its devices go offline (unless a newer
-  // connection took them over, as on a session takeover).
+  // The connection closed: the devices it alone served go offline.
   void disconnected(const void* handle);
 
   bool is_online(const DeviceKey& device) const override;
-  // The client id of the device's connection, "" if offline.
+  // The client id of the device's most recent connection, "" if offline.
   std::string client_id(const DeviceKey& device) const;
   size_t online_count() const { return devices_.size(); }
 
@@ -34,7 +36,9 @@ class DevicePresence final : public Presence {
     const void* handle = nullptr;
     std::string client_id;
   };
-  std::map<DeviceKey, Connection> devices_;
+  void forget(const DeviceKey& device, const void* handle);
+
+  std::map<DeviceKey, std::vector<Connection>> devices_;  // most recent last
   std::map<const void*, std::set<DeviceKey>> by_connection_;
 };
 

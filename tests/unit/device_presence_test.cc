@@ -1,0 +1,48 @@
+#include "service/device_presence.h"
+
+#include <gtest/gtest.h>
+
+namespace ota {
+namespace {
+
+const DeviceKey kD1{"pk", "d1"};
+const DeviceKey kD2{"pk", "d2"};
+int listener, publisher, takeover;
+
+TEST(DevicePresence, OnlineWhileAnyConnectionServesTheDevice) {
+  DevicePresence p;
+  EXPECT_TRUE(p.seen(kD1, &listener, "sub"));     // subscribed
+  EXPECT_FALSE(p.seen(kD1, &publisher, "pub"));   // a short-lived publisher
+  EXPECT_EQ(p.client_id(kD1), "pub");
+  p.disconnected(&publisher);
+  EXPECT_TRUE(p.is_online(kD1)) << "the listening connection is still open";
+  EXPECT_EQ(p.client_id(kD1), "sub");
+  p.disconnected(&listener);
+  EXPECT_FALSE(p.is_online(kD1));
+  EXPECT_EQ(p.client_id(kD1), "");
+  EXPECT_EQ(p.online_count(), 0u);
+}
+
+TEST(DevicePresence, SessionTakeoverKeepsTheDeviceOnline) {
+  DevicePresence p;
+  p.seen(kD1, &listener, "dev");
+  p.seen(kD1, &takeover, "dev");  // the reconnect speaks before the old disconnect
+  p.disconnected(&listener);
+  EXPECT_TRUE(p.is_online(kD1));
+}
+
+TEST(DevicePresence, UnsubscribeAndSeveralDevicesPerConnection) {
+  DevicePresence p;
+  p.seen(kD1, &listener, "gw");
+  p.seen(kD2, &listener, "gw");
+  EXPECT_EQ(p.online_count(), 2u);
+  p.unsubscribed(kD1, &listener);
+  EXPECT_FALSE(p.is_online(kD1));
+  EXPECT_TRUE(p.is_online(kD2));
+  p.unsubscribed(kD1, &publisher);  // not its connection: nothing happens
+  p.disconnected(&listener);
+  EXPECT_EQ(p.online_count(), 0u);
+}
+
+}  // namespace
+}  // namespace ota
