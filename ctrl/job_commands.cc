@@ -242,7 +242,11 @@ int run_create(Context& ctx, const CreateOptions& o) {
 int run_list_jobs(Context& ctx, const ListOptions& o) {
   JsonPtr fields(json_object());
   if (!o.product.empty()) set_str(fields.get(), "product", o.product);
-  if (!o.state.empty()) set_str(fields.get(), "state", o.state);
+  if (!o.state.empty()) {
+    std::string state = o.state;
+    for (char& c : state) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    set_str(fields.get(), "state", state);
+  }
   JsonPtr data = run_list(ctx, "listJobs", std::move(fields), "jobs", o.paging);
   if (ctx.json) {
     print_json(std::cout, data.get());

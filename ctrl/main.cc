@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     std::cerr << "mosquitto_ota_ctrl: " << e.what() << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {
-    std::cerr << "mosquitto_ota_ctrl: " << e.what() << "\n";
-    return kExitConnection;
+    std::cerr << "mosquitto_ota_ctrl: internal error: " << e.what() << "\n";
+    return kExitCommandError;
   }
 }

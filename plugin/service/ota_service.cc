@@ -401,14 +401,20 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
     engine_->run_due(now, out);
     queue_notifications(out);
     const bool causes_messages = !pending_.empty();
-    const bool sync_due = unsynced_ && now - last_sync_ >= options_.sync_interval_ms;
+    const bool interval_passed = now - last_sync_ >= options_.sync_interval_ms;
     if (store_->in_transaction()) {
-      const bool durable = causes_messages || options_.sync_interval_ms == 0;
+      // Synced when it causes a message, and at least once an interval
+      // under a steady stream of batches that cause none.
+      const bool durable = causes_messages || interval_passed;
       store_->commit(durable);
-      if (durable) last_sync_ = now;
+      if (durable) {
+        last_sync_ = now;
+        counters_.store_syncs++;
+      }
       unsynced_ = !durable;
-    } else if (sync_due) {
+    } else if (unsynced_ && interval_passed) {
       store_->sync();
+      counters_.store_syncs++;
       last_sync_ = now;
       unsynced_ = false;
     }
@@ -466,6 +472,7 @@ void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& o
   out.push_back(sys_message("control/errors", counters_.control_errors));
   out.push_back(sys_message("control/refused", counters_.control_refused));
   out.push_back(sys_message("store/errors", counters_.store_errors));
+  out.push_back(sys_message("store/syncs", counters_.store_syncs));
   if (http_) {
     out.push_back(sys_message("downloads/completed", counters_.downloads_completed));
     out.push_back(sys_message("downloads/bytes", counters_.download_bytes));

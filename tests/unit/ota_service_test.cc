@@ -183,6 +183,24 @@ TEST_F(OtaServiceTest, RejectedMessagesChangeNothingAndAreCounted) {
   EXPECT_EQ(before, after);
 }
 
+TEST_F(OtaServiceTest, SteadyReportsAreSyncedOncePerInterval) {
+  // Reports cause no message, so their batches are committed without a
+  // sync, but a steady stream of them is synced every sync_interval_ms.
+  device("/ota/device/inform/pk/d0", kInform);
+  service_->flush(now_);
+  const uint64_t first = service_->counters().store_syncs;
+  for (int i = 1; i <= 25; ++i) {
+    now_ += 100;
+    device("/ota/device/inform/pk/d" + std::to_string(i), kInform);
+    service_->flush(now_);
+  }
+  // 2.5 s of batches, one every 100 ms: two more syncs, not 25.
+  EXPECT_EQ(service_->counters().store_syncs - first, 2u);
+  // A batch that causes a message is synced at once.
+  command(R"({"command":"listPackages"})");
+  EXPECT_EQ(service_->counters().store_syncs - first, 3u);
+}
+
 TEST_F(OtaServiceTest, OtherTopicsPassUntouched) {
   EXPECT_EQ(device("sensors/t1", "{"), MessageVerdict::kPass);
   EXPECT_EQ(device("/ota/device/upgrade/pk/d1", "{"), MessageVerdict::kPass);
