@@ -86,9 +86,6 @@ void MqttConnection::configure() {
   mosquitto_publish_v5_callback_set(mosq_, on_publish);
   mosquitto_message_v5_callback_set(mosq_, on_message);
 
-  if (options_.username && !options_.password && isatty(STDIN_FILENO)) {
-    options_.password = prompt_password("Password for " + *options_.username + ": ");
-  }
   if ((options_.username || options_.password) &&
       mosquitto_username_pw_set(mosq_, options_.username ? options_.username->c_str() : nullptr,
                                 options_.password ? options_.password->c_str() : nullptr) !=
@@ -168,8 +165,10 @@ void MqttConnection::connect() {
       hint = options_.username ? ": check the username and password (-u, -P)"
                                : ": this broker needs a username and password (-u, -P)";
     }
-    throw ConnectionError("the broker at " + where + " refused the connection: " + why +
-                          " (CONNACK code " + hex_code(code) + ")" + hint);
+    const std::string message = "the broker at " + where + " refused the connection: " + why +
+                                " (CONNACK code " + hex_code(code) + ")" + hint;
+    if (credentials) throw CredentialsRefused(message);
+    throw ConnectionError(message);
   }
   connected_ = true;
 }

@@ -39,4 +39,9 @@ struct ConnectionError : CtrlError {
   explicit ConnectionError(const std::string& message) : CtrlError(kExitConnection, message) {}
 };
 
+// The CONNACK refused the username or password (a ConnectionError).
+struct CredentialsRefused : ConnectionError {
+  explicit CredentialsRefused(const std::string& message) : ConnectionError(message) {}
+};
+
 }  // namespace ota::ctrl

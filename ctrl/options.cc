@@ -20,7 +20,7 @@ constexpr Known kKnown[] = {
     {"-h,--host", false, "broker host (default localhost)"},
     {"-p,--port", false, "broker port (default 1883, 8883 with TLS)"},
     {"-u,--username", false, "MQTT username (an OTA admin: plugin_opt_admins)"},
-    {"-P,--pw", false, "MQTT password (asked for on a terminal when -u is given without it)"},
+    {"-P,--pw", false, "MQTT password (asked for on a terminal if the broker refuses -u without it)"},
     {"-i,--id", false, "MQTT client id (default mosquitto_ota_ctrl-<pid>)"},
     {"-q,--qos", false, "QoS of requests and the reply subscription (default 1)"},
     {"-V,--protocol-version", false, "MQTT version: 5 (default), 311 or 31"},

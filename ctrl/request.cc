@@ -30,7 +30,19 @@ ControlClient::~ControlClient() {
 void ControlClient::open() {
   if (mqtt_) return;
   mqtt_ = std::make_unique<MqttConnection>(options_);
-  mqtt_->connect();
+  try {
+    mqtt_->connect();
+  } catch (const CredentialsRefused&) {
+    // As mosquitto_ctrl, but only when the broker asks for it: -u without
+    // -P on a terminal gets a password prompt, then one more try.
+    if (!options_.username || options_.password || !isatty(STDIN_FILENO)) throw;
+    std::optional<std::string> password =
+        prompt_password("Password for " + *options_.username + ": ");
+    if (!password) throw;
+    options_.password = std::move(password);
+    mqtt_ = std::make_unique<MqttConnection>(options_);
+    mqtt_->connect();
+  }
   if (!mqtt_->subscribe(kResponseTopic)) {
     no_reply("the broker refused the subscription to " + std::string(kResponseTopic));
   }

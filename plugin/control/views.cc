@@ -38,6 +38,8 @@ json_t* package_json(const Package& p) {
   json_object_set_new(j, "version", str(p.version));
   json_object_set_new(j, "size", json_integer(static_cast<json_int_t>(p.size)));
   json_object_set_new(j, "url", str(p.url));
+  // An uploaded file: devices get a signed URL of the plugin's server.
+  json_object_set_new(j, "stored", json_boolean(p.url.empty() && !p.sha256.empty()));
   json_object_set_new(j, "sign", str(p.sign));
   json_object_set_new(j, "signMethod", str(to_string(p.sign_method)));
   json_object_set_new(j, "md5", str(p.md5));

@@ -43,6 +43,8 @@ std::string_view to_string(FailReason r) {
     case FailReason::kDeviceBusy: return "device busy";
     case FailReason::kCanceledByOther: return "canceled by other";
     case FailReason::kSuperseded: return "superseded";
+    case FailReason::kWindowClosed: return "window closed";
+    case FailReason::kCanceled: return "canceled";
   }
   return "unknown";
 }

@@ -277,6 +277,7 @@ TEST_F(CampaignTest, WindowEndFailsUnfinishedTasks) {
   EXPECT_EQ(job(j.id).state, JobState::kCompleted);
   EXPECT_EQ(job(j.id).state_reason, "window closed");
   EXPECT_EQ(task(j.id, n[1]).reason, FailReason::kWindowClosed);
+  EXPECT_EQ(to_string(FailReason::kWindowClosed), "window closed");
   EXPECT_EQ(task(j.id, n[0]).state, TaskState::kSucceeded);
   EXPECT_EQ(count(j.id, TaskState::kFailed), 2u);
 }
@@ -472,6 +473,7 @@ TEST_F(CampaignTest, CancelOneTaskFinishesTheJob) {
   Job j = create(all_devices(package()));
   ASSERT_TRUE(engine_->cancel_task(j.id, {"pk", name(0)}, now_).ok());
   EXPECT_EQ(task(j.id, name(0)).state, TaskState::kCanceled);
+  EXPECT_EQ(to_string(task(j.id, name(0)).reason), "canceled");
   EXPECT_EQ(job(j.id).state, JobState::kCompleted);
   EXPECT_FALSE(engine_->cancel_task(j.id, {"pk", name(0)}, now_).ok());
 }
