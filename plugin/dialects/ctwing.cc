@@ -12,11 +12,14 @@ constexpr std::string_view kUpgradeTopic = "/ota/upgrade";
 // "taskId: 当前无升级任务情况取 -1" (seed 002).
 constexpr int64_t kNoTask = -1;
 
-// taskId: an int in the seed's table and examples, so "5" is malformed.
-bool read_task_id(const json_t* root, int64_t* task_id, std::string* error) {
+// Every CTWing message is {"taskId":<int>,"params":{...}}. taskId is an int
+// in the seed's table and examples, so "5" is malformed.
+bool read_envelope(const json_t* root, int64_t* task_id, const json_t** params,
+                   std::string* error) {
   return fields::read_integer(root, "taskId", fields::IntForm::kInteger,
                               kNoTask, fields::kNoMax, /*optional=*/false,
-                              task_id, error);
+                              task_id, error) &&
+         json::get_object(root, "params", params, /*optional=*/false, error);
 }
 
 ParseOutcome parse_inform(DeviceKey device, const json_t* root) {
@@ -25,9 +28,7 @@ ParseOutcome parse_inform(DeviceKey device, const json_t* root) {
   std::string error;
   int64_t task_id = kNoTask;
   const json_t* params = nullptr;
-  if (!read_task_id(root, &task_id, &error) ||
-      !json::get_object(root, "params", &params, /*optional=*/false,
-                        &error)) {
+  if (!read_envelope(root, &task_id, &params, &error)) {
     return ParseOutcome::malformed(error);
   }
   if (!fields::read_version(params, "version", /*optional=*/false,
@@ -44,9 +45,7 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* root) {
   std::string error;
   int64_t task_id = kNoTask;
   const json_t* params = nullptr;
-  if (!read_task_id(root, &task_id, &error) ||
-      !json::get_object(root, "params", &params, /*optional=*/false,
-                        &error)) {
+  if (!read_envelope(root, &task_id, &params, &error)) {
     return ParseOutcome::malformed(error);
   }
   int64_t step = 0;
