@@ -22,6 +22,14 @@ bool is_notified(TaskState s) {
 Engine::Engine(Store& store, EngineOptions options, const Presence* presence)
     : store_(store), options_(options), presence_(presence) {}
 
+bool Engine::needs_rewrite(const Device& device, const VersionReport& report,
+                           TimeMs now) const {
+  auto module = device.modules.find(report.module);
+  if (module == device.modules.end() || module->second.version != report.version) return true;
+  return now - module->second.reported_at >= options_.seen_resolution_ms ||
+         now - device.last_seen >= options_.seen_resolution_ms;
+}
+
 ReportOutcome Engine::on_event(const DeviceEvent& event, TimeMs now,
                                Outbox& out) {
   if (const auto* v = std::get_if<VersionReport>(&event)) {
@@ -40,9 +48,11 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
   std::optional<Device> found = store_.get_device(report.device);
   if (!found && !options_.auto_register) return ReportOutcome::kUnknownDevice;
   Device device = found ? std::move(*found) : Device{report.device, {}, {}, now, now};
-  device.modules[report.module] = ModuleState{report.version, now};
-  device.last_seen = now;
-  store_.put_device(device);
+  if (!found || needs_rewrite(device, report, now)) {
+    device.modules[report.module] = ModuleState{report.version, now};
+    device.last_seen = now;
+    store_.put_device(device);
+  }
 
   std::optional<JobId> job_id = store_.active_job(report.device);
   if (!job_id) {

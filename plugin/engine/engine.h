@@ -37,6 +37,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/events.h"
@@ -67,6 +68,11 @@ struct EngineOptions {
   bool auto_register = true;         // version reports register new devices
   int64_t default_timeout_s = 3600;  // job timeout when none is given
   size_t due_batch_limit = 1000;     // due entries handled per run_due()
+  // A version report that repeats the stored version rewrites the device
+  // record (last_seen, reported_at) only when the stored times are older
+  // than this: a known device's report is then read-only, and those times
+  // are accurate to this interval.
+  int64_t seen_resolution_ms = 60'000;
   // The configuration of a product nobody configured (setProductConfig);
   // unset: ProductConfig's defaults. The service derives it from the
   // dialect that owns the product (ThingsPanel: success on progress 100).
@@ -162,8 +168,9 @@ class Engine {
   Result<Task> retry_task(JobId job, const DeviceKey& device, TimeMs now);
   Result<Task> confirm_task(JobId job, const DeviceKey& device, TimeMs now);
 
-  // Products: the stored configuration, or the defaults.
-  ProductConfig product_config(const std::string& product);
+  // Products: the stored configuration, or the defaults. The reference is
+  // valid until the next product_config/set_product_config call.
+  const ProductConfig& product_config(const std::string& product);
   Result<ProductConfig> set_product_config(const ProductConfig& config);
   // Devices per version of one module of a product.
   std::map<std::string, uint64_t> version_distribution(const std::string& product,
@@ -173,13 +180,17 @@ class Engine {
   void run_due(TimeMs now, Outbox& out);
 
   // Forgets cached lookups (after the caller aborted a batch).
-  void invalidate_caches() { dynamic_jobs_.reset(); }
+  void invalidate_caches() {
+    dynamic_jobs_.reset();
+    product_configs_.clear();
+  }
 
   Store& store() { return store_; }
 
  private:
 
   // Device events (engine.cc).
+  bool needs_rewrite(const Device& device, const VersionReport& report, TimeMs now) const;
   void join_dynamic_jobs(const Device& device, const std::string& module,
                          TimeMs now);
   void requeue_waiting_for_device(const DeviceKey& device, TimeMs now);
@@ -216,6 +227,9 @@ class Engine {
   const Presence* presence_;
   // Running dynamic jobs, by product: consulted on every version report.
   std::optional<std::multimap<std::string, JobId>> dynamic_jobs_;
+  // Product configurations as read from the store (or their defaults).
+  static constexpr size_t kMaxCachedProductConfigs = 4096;
+  std::unordered_map<std::string, ProductConfig> product_configs_;
 };
 
 }  // namespace ota

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,14 @@ struct DeviceKey {
   bool operator==(const DeviceKey&) const = default;
   bool operator<(const DeviceKey& o) const {
     return product != o.product ? product < o.product : device < o.device;
+  }
+};
+
+// For hash maps keyed by device (presence, caches on the per-message path).
+struct DeviceKeyHash {
+  size_t operator()(const DeviceKey& k) const noexcept {
+    const size_t h = std::hash<std::string>{}(k.product);
+    return h ^ (std::hash<std::string>{}(k.device) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
   }
 };
 

@@ -92,18 +92,29 @@ Result<Package> Engine::delete_package(PackageId id) {
   return *package;
 }
 
-ProductConfig Engine::product_config(const std::string& product) {
+const ProductConfig& Engine::product_config(const std::string& product) {
+  // Consulted on every device message: cached, so a report costs no extra
+  // read. Products are few; the bound only guards against a flood of
+  // invented product names.
+  auto cached = product_configs_.find(product);
+  if (cached != product_configs_.end()) return cached->second;
+  if (product_configs_.size() >= kMaxCachedProductConfigs) product_configs_.clear();
   std::optional<ProductConfig> stored = store_.get_product_config(product);
-  if (stored) return *stored;
-  if (options_.product_defaults) return options_.product_defaults(product);
-  ProductConfig defaults;
-  defaults.product = product;
-  return defaults;
+  ProductConfig config;
+  if (stored) {
+    config = std::move(*stored);
+  } else if (options_.product_defaults) {
+    config = options_.product_defaults(product);
+  } else {
+    config.product = product;
+  }
+  return product_configs_.emplace(product, std::move(config)).first->second;
 }
 
 Result<ProductConfig> Engine::set_product_config(const ProductConfig& config) {
   if (config.product.empty()) return Error{"product must not be empty"};
   store_.put_product_config(config);
+  product_configs_.erase(config.product);
   return config;
 }
 

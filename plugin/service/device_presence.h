@@ -7,9 +7,9 @@
 // subscribe or speak again.
 #pragma once
 
-#include <map>
-#include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/engine.h"
@@ -38,8 +38,9 @@ class DevicePresence final : public Presence {
   };
   void forget(const DeviceKey& device, const void* handle);
 
-  std::map<DeviceKey, std::vector<Connection>> devices_;  // most recent last
-  std::map<const void*, std::set<DeviceKey>> by_connection_;
+  // Hash maps: seen() and is_online() run on every device message.
+  std::unordered_map<DeviceKey, std::vector<Connection>, DeviceKeyHash> devices_;  // most recent last
+  std::unordered_map<const void*, std::unordered_set<DeviceKey, DeviceKeyHash>> by_connection_;
 };
 
 }  // namespace ota

@@ -81,6 +81,41 @@ TEST_F(EngineTest, VersionReportRegistersDeviceAndModule) {
   EXPECT_TRUE(out_.empty());
 }
 
+TEST_F(EngineTest, RepeatedReportRewritesTheRecordOncePerResolution) {
+  report("d1", "1.0.0");
+  const TimeMs resolution = EngineOptions{}.seen_resolution_ms;
+  // Same version within the resolution: the stored record stays as it was.
+  report("d1", "1.0.0", "default", kT0 + resolution - 1);
+  std::optional<Device> d = store_->get_device({"pk", "d1"});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->last_seen, kT0);
+  EXPECT_EQ(d->modules.at("default").reported_at, kT0);
+  // Once the stored times are a resolution old, they are refreshed.
+  report("d1", "1.0.0", "default", kT0 + resolution);
+  d = store_->get_device({"pk", "d1"});
+  EXPECT_EQ(d->last_seen, kT0 + resolution);
+  EXPECT_EQ(d->modules.at("default").reported_at, kT0 + resolution);
+  // A new version is written at once, whatever the time.
+  report("d1", "1.0.1", "default", kT0 + resolution + 1);
+  d = store_->get_device({"pk", "d1"});
+  EXPECT_EQ(d->modules.at("default").version, "1.0.1");
+  EXPECT_EQ(d->modules.at("default").reported_at, kT0 + resolution + 1);
+}
+
+TEST_F(EngineTest, ProductConfigCacheFollowsSetAndInvalidate) {
+  EXPECT_EQ(engine_->product_config("pk").success_rule, SuccessRule::kVersion);
+  ProductConfig config;
+  config.product = "pk";
+  config.success_rule = SuccessRule::kProgress100;
+  ASSERT_TRUE(engine_->set_product_config(config).ok());
+  EXPECT_EQ(engine_->product_config("pk").success_rule, SuccessRule::kProgress100);
+  // A batch the caller aborts takes the stored change with it: after
+  // invalidate_caches() the engine reads the store again.
+  store_->abort();
+  engine_->invalidate_caches();
+  EXPECT_EQ(engine_->product_config("pk").success_rule, SuccessRule::kVersion);
+}
+
 TEST_F(EngineTest, UnknownDeviceRejectedWithoutAutoRegistration) {
   Engine strict(*store_, EngineOptions{.auto_register = false});
   EXPECT_EQ(strict.on_version_report({{"pk", "d9"}, "default", "1"}, kT0, out_),
