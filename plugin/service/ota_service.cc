@@ -202,10 +202,13 @@ void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
                               std::string_view topic, const ClientInfo& client, TimeMs now) {
   const DeviceKey& key =
       std::visit([](const auto& e) -> const DeviceKey& { return e.device; }, parsed.event);
-  const ProductConfig config = product_config(key.product);
-  if (config.dialect != dialect.name()) {
-    reject(topic, client, "product " + key.product + " speaks dialect " + config.dialect +
-           ", not " + std::string(dialect.name()), now);
+  // By reference: this runs for every device message.
+  const std::string& configured = engine_->product_config(key.product).dialect;
+  const std::string_view product_dialect =
+      configured.empty() ? std::string_view(options_.default_dialect) : configured;
+  if (product_dialect != dialect.name()) {
+    reject(topic, client, "product " + key.product + " speaks dialect " +
+           std::string(product_dialect) + ", not " + std::string(dialect.name()), now);
     return;
   }
   // The device speaks: it is reachable on this connection (before the
@@ -228,7 +231,7 @@ void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
     std::optional<Notification> pending = engine_->pending_notification(*query, now);
     OutboundMessage reply = dialect.encode_query_reply(
         *query, parsed.message_id, pending ? &*pending : nullptr,
-        {config, presence_.client_id(key)});
+        {product_config(key.product), presence_.client_id(key)});
     if (!reply.topic.empty()) pending_.push_back(std::move(reply));
   }
 }
