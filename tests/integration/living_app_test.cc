@@ -187,5 +187,26 @@ TEST_F(LivingAppTest, AclAndMalformedRequests) {
   end_rejections();
 }
 
+// With plugin_opt_acl_default defer and no other ACL, mosquitto denies
+// every topic nobody allows: the plugin itself lets apps use the Living
+// topics, and still refuses what no app may do.
+class LivingAppDeferTest : public LivingAppTest {
+ protected:
+  BrokerOptions broker_options() override { return with_opts({{"acl_default", "defer"}}); }
+};
+
+TEST_F(LivingAppDeferTest, AppsWorkWithoutOtherAcl) {
+  bind("alice", "a1");
+  auto alice = app("alice");
+  EXPECT_TRUE(exact_payload(ask(*alice, "/living/ota/progress/list",
+                                R"({"id":"1","params":{"devices":[{"productKey":"pk1","deviceName":"a1"}]}})"),
+                            ok("1", R"({"devices":[{"productKey":"pk1","deviceName":"a1","jobId":null,)"
+                                    R"("module":"","targetVersion":"","state":"NONE","step":0,"desc":""}]})")));
+  MqttClient other;
+  ASSERT_TRUE(other.connect(broker().port(), "other", std::string("mallory")));
+  EXPECT_FALSE(other.subscribe("/living/ota/progress/list", 1));
+  EXPECT_FALSE(other.subscribe("/other/topic", 1)) << "acl_default defer must leave other topics to mosquitto";
+}
+
 }  // namespace
 }  // namespace ota::test::dialect_test
