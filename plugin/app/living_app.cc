@@ -7,9 +7,9 @@ namespace {
 
 using living::Op;
 
-json_t* item_list(const char* key, json_t* items) {
-  json_t* data = json_object();
-  json_object_set_new(data, key, items);
+json::JsonPtr item_list(const char* key, json::JsonPtr items) {
+  json::JsonPtr data(json_object());
+  json_object_set_new(data.get(), key, items.release());
   return data;
 }
 
@@ -51,12 +51,10 @@ AppOutcome LivingApp::handle(std::string_view topic, std::string_view payload,
   // Never broadcast: without a client to address, the reply is dropped.
   if (!caller.client_id.empty()) {
     out.reply.topic = living::reply_topic(*op);
-    out.reply.payload = living::encode_reply(parsed.request.id, answer.code, answer.data,
-                                             answer.message);
+    out.reply.payload = living::encode_reply(parsed.request.id, answer.code,
+                                             answer.data.release(), answer.message);
     out.reply.qos = 1;
     out.reply.client_id = std::string(caller.client_id);
-  } else if (answer.data) {
-    json_decref(answer.data);
   }
   return out;
 }
@@ -68,45 +66,47 @@ LivingApp::Answer LivingApp::serve(const living::Request& request, const std::st
     case Op::kDevicesList: return devices_list(user);
     case Op::kProgressList: return progress_list(request);
     case Op::kConfirm:
-    case Op::kCancel: return confirm_or_cancel(request, now);
+    case Op::kCancel: return confirm_or_cancel(request, user, now);
   }
   return {};
 }
 
 LivingApp::Answer LivingApp::pending_firmware(const std::string& user) {
-  json_t* items = json_array();
+  json::JsonPtr items(json_array());
   for (const DeviceKey& d : bound_devices(user)) {
     std::optional<Task> task = active_task(d);
     if (!task || task->state != TaskState::kConfirm) continue;
-    json_t* item = task_item(*task);
-    std::optional<Device> device = store_.get_device(d);
     std::string current;
-    if (device) {
+    if (std::optional<Device> device = store_.get_device(d)) {
       auto m = device->modules.find(task->module);
       if (m != device->modules.end()) current = m->second.version;
     }
-    json::set_string(item, "currentVersion", current);
     std::optional<Job> job = store_.get_job(task->job_id);
     std::optional<Package> package = job ? store_.get_package(job->package_id) : std::nullopt;
-    json_object_set_new(item, "size", json_integer(package ? static_cast<json_int_t>(package->size) : 0));
-    json::set_string(item, "description", package ? package->description : "");
-    json_array_append_new(items, item);
+    json::JsonPtr item = task_item(*task);
+    json::set_string(item.get(), "currentVersion", current);
+    json_object_set_new(item.get(), "size",
+                        json_integer(package ? static_cast<json_int_t>(package->size) : 0));
+    json::set_string(item.get(), "description", package ? package->description : "");
+    json_array_append_new(items.get(), item.release());
   }
-  return {living::kOk, item_list("devices", items), "success"};
+  return {living::kOk, item_list("devices", std::move(items)), "success"};
 }
 
 LivingApp::Answer LivingApp::devices_list(const std::string& user) {
-  json_t* items = json_array();
+  json::JsonPtr items(json_array());
   for (const DeviceKey& d : bound_devices(user)) {
     // Upgrading: confirmed (or never needing it) and not finished.
     std::optional<Task> task = active_task(d);
-    if (task && task->state != TaskState::kConfirm) json_array_append_new(items, task_item(*task));
+    if (task && task->state != TaskState::kConfirm) {
+      json_array_append_new(items.get(), task_item(*task).release());
+    }
   }
-  return {living::kOk, item_list("devices", items), "success"};
+  return {living::kOk, item_list("devices", std::move(items)), "success"};
 }
 
 LivingApp::Answer LivingApp::progress_list(const living::Request& request) {
-  json_t* items = json_array();
+  json::JsonPtr items(json_array());
   for (const DeviceKey& d : request.devices) {
     // The device's latest task (tasks come oldest job first).
     std::optional<Task> latest;
@@ -115,7 +115,7 @@ LivingApp::Answer LivingApp::progress_list(const living::Request& request) {
       return true;
     });
     if (latest) {
-      json_array_append_new(items, task_item(*latest));
+      json_array_append_new(items.get(), task_item(*latest).release());
       continue;
     }
     json_t* item = json_object();
@@ -127,12 +127,13 @@ LivingApp::Answer LivingApp::progress_list(const living::Request& request) {
     json::set_string(item, "state", "NONE");
     json_object_set_new(item, "step", json_integer(0));
     json::set_string(item, "desc", "");
-    json_array_append_new(items, item);
+    json_array_append_new(items.get(), item);
   }
-  return {living::kOk, item_list("devices", items), "success"};
+  return {living::kOk, item_list("devices", std::move(items)), "success"};
 }
 
-LivingApp::Answer LivingApp::confirm_or_cancel(const living::Request& request, TimeMs now) {
+LivingApp::Answer LivingApp::confirm_or_cancel(const living::Request& request,
+                                                const std::string& user, TimeMs now) {
   const DeviceKey& d = request.devices.front();
   const bool confirm = request.op == Op::kConfirm;
   std::optional<Task> task = active_task(d);
@@ -142,7 +143,7 @@ LivingApp::Answer LivingApp::confirm_or_cancel(const living::Request& request, T
                                       : " has no unfinished upgrade")};
   }
   Result<Task> done = confirm ? engine_.confirm_task(task->job_id, d, now)
-                              : engine_.cancel_task(task->job_id, d, now);
+                              : engine_.cancel_task(task->job_id, d, now, "user " + user);
   if (!done) return {living::kConflict, nullptr, done.error()};
   return {living::kOk, task_item(done.value()), "success"};
 }
@@ -161,10 +162,11 @@ std::optional<Task> LivingApp::active_task(const DeviceKey& device) {
   return job ? store_.get_task(*job, device) : std::nullopt;
 }
 
-json_t* LivingApp::task_item(const Task& task) {
+json::JsonPtr LivingApp::task_item(const Task& task) {
   std::optional<Job> job = store_.get_job(task.job_id);
   std::optional<Package> package = job ? store_.get_package(job->package_id) : std::nullopt;
-  json_t* j = json_object();
+  json::JsonPtr item(json_object());
+  json_t* j = item.get();
   json::set_string(j, "productKey", task.device.product);
   json::set_string(j, "deviceName", task.device.device);
   json_object_set_new(j, "jobId", json_integer(static_cast<json_int_t>(task.job_id)));
@@ -173,7 +175,7 @@ json_t* LivingApp::task_item(const Task& task) {
   json::set_string(j, "state", to_string(task.state));
   json_object_set_new(j, "step", json_integer(task.step));
   json::set_string(j, "desc", task.detail);
-  return j;
+  return item;
 }
 
 }  // namespace ota

@@ -14,6 +14,7 @@
 #include "app/living_codec.h"
 #include "dialects/dialect.h"
 #include "engine/engine.h"
+#include "json/json_util.h"
 
 namespace ota {
 
@@ -46,7 +47,7 @@ class LivingApp {
  private:
   struct Answer {
     int code = living::kOk;
-    json_t* data = nullptr;  // owned; null: {}
+    json::JsonPtr data;  // null: {}
     std::string message = "success";
   };
 
@@ -54,7 +55,8 @@ class LivingApp {
   Answer pending_firmware(const std::string& user);
   Answer devices_list(const std::string& user);
   Answer progress_list(const living::Request& request);
-  Answer confirm_or_cancel(const living::Request& request, TimeMs now);
+  Answer confirm_or_cancel(const living::Request& request, const std::string& user,
+                           TimeMs now);
 
   // The user's bound devices, in product and device order.
   std::vector<DeviceKey> bound_devices(const std::string& user);
@@ -62,7 +64,7 @@ class LivingApp {
   std::optional<Task> active_task(const DeviceKey& device);
   // The reply's view of a task: device, job, module, target version, state,
   // step, desc.
-  json_t* task_item(const Task& task);
+  json::JsonPtr task_item(const Task& task);
 
   Engine& engine_;
   Store& store_;

@@ -115,7 +115,7 @@ TEST_F(LivingAppTest, AliceConfirmsAndCancelsOnlyHerDevices) {
 
   // She cancels a2.
   EXPECT_TRUE(exact_payload(ask(*alice, "/living/ota/cancel", device_params("7", "a2")),
-                            ok("7", item("a2", "CANCELED", 0, "canceled by operator"))));
+                            ok("7", item("a2", "CANCELED", 0, "canceled by user alice"))));
   ASSERT_TRUE(api().wait_task_state(kPk, "a2", 1, "CANCELED"));
   EXPECT_TRUE(a2->no_upgrade(200ms)) << "a2 was notified: " << a2->last_raw();
 

@@ -118,7 +118,7 @@ TEST_F(LivingAppTest, CancelEndsTheTask) {
   EXPECT_EQ(ask(kCancel, device_params("8", "d2")),
             R"({"id":"8","code":200,"data":{"productKey":"pk","deviceName":"d2","jobId":1,)"
             R"("module":"default","targetVersion":"2.0.0","state":"CANCELED","step":0,)"
-            R"("desc":"canceled by operator"},"message":"success"})");
+            R"("desc":"canceled by user alice"},"message":"success"})");
   EXPECT_EQ(state("d2"), TaskState::kCanceled);
   EXPECT_EQ(ask(kCancel, device_params("9", "d2")),
             R"({"id":"9","code":404,"data":{},"message":"device d2 of product pk has no unfinished upgrade"})");
