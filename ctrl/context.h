@@ -69,5 +69,6 @@ void add_task_commands(CLI::App& app, Context& ctx);
 void add_device_commands(CLI::App& app, Context& ctx);
 void add_product_commands(CLI::App& app, Context& ctx);
 void add_stats_command(CLI::App& app, Context& ctx);
+void add_binding_commands(CLI::App& app, Context& ctx);
 
 }  // namespace ota::ctrl

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   add_device_commands(app, ctx);
   add_product_commands(app, ctx);
   add_stats_command(app, ctx);
+  add_binding_commands(app, ctx);
   app.footer(
       "Exit status: 0 success, 1 the broker refused the command, 2 usage error, 3 cannot\n"
       "connect, credentials refused or no reply (--timeout, default 10s).\n"

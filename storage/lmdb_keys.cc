@@ -111,6 +111,25 @@ std::string group_task_counts_key(JobId job, uint32_t group) {
   return key;
 }
 
+std::string binding_key(const Binding& binding) {
+  std::string key = user_prefix(binding.user);
+  append_device(key, binding.device);
+  return key;
+}
+
+Binding parse_binding_key(std::string_view key) {
+  const size_t nul = key.find('\0');
+  if (nul == std::string_view::npos) throw StoreError("corrupt binding key: no separator");
+  return Binding{std::string(key.substr(0, nul)), parse_device_key(key.substr(nul + 1))};
+}
+
+std::string user_prefix(const std::string& user) {
+  std::string prefix;
+  append_name(prefix, user);
+  prefix.push_back('\0');
+  return prefix;
+}
+
 std::string due_key(const DueItem& item) {
   std::string key;
   append_be64(key, due_time_bits(item.at));

@@ -11,6 +11,7 @@
 //   due           be64(at ^ 2^63) kind be64(job) product \0 device -> (empty)
 //   meta          name [be64(job) [be64(group)]]       -> be64 numbers
 //   products      product                              -> product config
+//   bindings      user \0 product \0 device             -> (empty)
 //
 // MQTT topic names cannot contain NUL, so NUL is a safe separator; keys
 // built from names that contain one are refused.
@@ -46,6 +47,12 @@ std::string device_task_key(const DeviceKey& device, JobId job);
 std::string device_tasks_prefix(const DeviceKey& device);
 // The job in a device_tasks key.
 JobId parse_device_task_job(std::string_view key);
+
+// user \0 product \0 device, and its inverse.
+std::string binding_key(const Binding& binding);
+Binding parse_binding_key(std::string_view key);
+// user \0: the prefix of every binding of that user.
+std::string user_prefix(const std::string& user);
 
 std::string due_key(const DueItem& item);
 DueItem parse_due_key(std::string_view key);

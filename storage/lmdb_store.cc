@@ -26,12 +26,13 @@ enum Db : size_t {
   kActive,
   kDue,
   kProducts,
+  kBindings,
   kDbCount,
 };
 
 constexpr const char* kDbNames[kDbCount] = {
     "meta", "devices",      "packages", "jobs",
-    "tasks", "device_tasks", "active",  "due", "products",
+    "tasks", "device_tasks", "active",  "due", "products", "bindings",
 };
 
 // Owner-only: the store holds download URLs and signatures.
@@ -526,6 +527,31 @@ void LmdbStore::write_counts(std::string_view meta_key,
   std::string bytes;
   for (uint64_t n : counts) keys::append_be64(bytes, n);
   env_->put(kMeta, meta_key, bytes);
+}
+
+// Bindings. A database opened by an older build gains the (empty)
+// bindings database at open, so no schema change is needed.
+
+bool LmdbStore::put_binding(const Binding& binding) {
+  const std::string key = keys::binding_key(binding);
+  if (env_->get(kBindings, key)) return false;
+  env_->put(kBindings, key, "");
+  return true;
+}
+
+bool LmdbStore::delete_binding(const Binding& binding) {
+  return env_->del(kBindings, keys::binding_key(binding));
+}
+
+bool LmdbStore::has_binding(const Binding& binding) {
+  return env_->get(kBindings, keys::binding_key(binding)).has_value();
+}
+
+void LmdbStore::for_each_binding(const std::string& user, const Visitor<Binding>& visit) {
+  const std::string prefix = user.empty() ? std::string() : keys::user_prefix(user);
+  env_->scan(kBindings, prefix, "", [&](std::string_view key, std::string_view) {
+    return visit(keys::parse_binding_key(key));
+  });
 }
 
 // Due queue.

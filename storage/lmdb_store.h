@@ -88,6 +88,11 @@ class LmdbStore final : public Store {
   void put_product_config(const ProductConfig& config) override;
   void for_each_product_config(const Visitor<ProductConfig>& visit) override;
 
+  bool put_binding(const Binding& binding) override;
+  bool delete_binding(const Binding& binding) override;
+  bool has_binding(const Binding& binding) override;
+  void for_each_binding(const std::string& user, const Visitor<Binding>& visit) override;
+
   void add_due(const DueItem& item) override;
   std::vector<DueItem> take_due(TimeMs now, size_t limit) override;
 

@@ -48,6 +48,9 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* command);
 CommandReply set_product_config_command(CommandContext& ctx, const json_t* command);
 CommandReply get_product_config_command(CommandContext& ctx, const json_t* command);
 CommandReply get_statistics_command(CommandContext& ctx, const json_t* command);
+CommandReply bind_device_command(CommandContext& ctx, const json_t* command);
+CommandReply unbind_device_command(CommandContext& ctx, const json_t* command);
+CommandReply list_bindings_command(CommandContext& ctx, const json_t* command);
 
 // Wraps a data object as {"<key>": value}.
 json::JsonPtr wrap(const char* key, json_t* value);

@@ -33,6 +33,9 @@ constexpr CommandEntry kCommands[] = {
     {"setProductConfig", set_product_config_command},
     {"getProductConfig", get_product_config_command},
     {"getStatistics", get_statistics_command},
+    {"bindDevice", bind_device_command},
+    {"unbindDevice", unbind_device_command},
+    {"listBindings", list_bindings_command},
 };
 
 CommandHandler find_handler(const std::string& name) {

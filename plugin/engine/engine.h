@@ -165,6 +165,9 @@ class Engine {
 
   // One device's task.
   Result<Task> cancel_task(JobId job, const DeviceKey& device, TimeMs now);
+  // ... saying who canceled it in the task's history ("canceled by <by>").
+  Result<Task> cancel_task(JobId job, const DeviceKey& device, TimeMs now,
+                           const std::string& by);
   Result<Task> retry_task(JobId job, const DeviceKey& device, TimeMs now);
   Result<Task> confirm_task(JobId job, const DeviceKey& device, TimeMs now);
 

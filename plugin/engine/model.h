@@ -236,6 +236,14 @@ struct Task {
   bool operator==(const Task&) const = default;
 };
 
+// An app user allowed to see and act on a device through the Living app
+// topics (plugin/app/). A device may be bound to several users (a family).
+struct Binding {
+  std::string user;
+  DeviceKey device;
+  bool operator==(const Binding&) const = default;
+};
+
 // Names as they appear in the control API, logs and $SYS topics.
 std::string_view to_string(TaskState s);
 std::string_view to_string(JobState s);

@@ -100,6 +100,15 @@ class Store {
   virtual void put_product_config(const ProductConfig& config) = 0;
   virtual void for_each_product_config(const Visitor<ProductConfig>& visit) = 0;
 
+  // Device-to-user bindings (bindDevice; the Living app topics). put
+  // returns false when the binding existed, delete when it did not.
+  virtual bool put_binding(const Binding& binding) = 0;
+  virtual bool delete_binding(const Binding& binding) = 0;
+  virtual bool has_binding(const Binding& binding) = 0;
+  // Bindings of one user (every user's when `user` is empty), ordered by
+  // user, product and device.
+  virtual void for_each_binding(const std::string& user, const Visitor<Binding>& visit) = 0;
+
   // Due queue, ordered by time. Entries are hints: the engine checks each
   // against the task's current state when it comes due, so stale entries
   // need not be removed.

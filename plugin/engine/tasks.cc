@@ -163,6 +163,11 @@ void Engine::save(const Task& task) {
 }
 
 Result<Task> Engine::cancel_task(JobId job_id, const DeviceKey& device, TimeMs now) {
+  return cancel_task(job_id, device, now, "operator");
+}
+
+Result<Task> Engine::cancel_task(JobId job_id, const DeviceKey& device, TimeMs now,
+                                 const std::string& by) {
   std::optional<Task> task = store_.get_task(job_id, device);
   if (!task) return no_task(job_id, device);
   if (!is_active(task->state)) {
@@ -170,7 +175,7 @@ Result<Task> Engine::cancel_task(JobId job_id, const DeviceKey& device, TimeMs n
                  ", only an unfinished task can be canceled"};
   }
   task->reason = FailReason::kCanceled;
-  task->detail = "canceled by operator";
+  task->detail = "canceled by " + by;
   task->waiting = false;
   record(*task, TaskState::kCanceled, now, task->detail);
   save(*task);

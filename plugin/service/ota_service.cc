@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "app/living_app.h"
 #include "control/control_api.h"
 #include "delivery/firmware_resolver.h"
 #include "delivery/firmware_store.h"
@@ -100,6 +101,7 @@ OtaService::OtaService(const PluginOptions& options, Logger logger,
     return c;
   };
   engine_ = std::make_unique<Engine>(*store_, engine_options, &presence_);
+  if (options.living_app) living_ = std::make_unique<LivingApp>(*engine_, *store_);
   const DialectOptions& dialect_options = options.dialect;
   // The default dialect is always enabled, and offered each message first.
   dialects_.push_back(make_dialect(options.default_dialect, dialect_options));
@@ -150,6 +152,10 @@ std::string OtaService::identity_problem(const DeviceEvent& event,
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
                                       const ClientInfo& client, TimeMs now) {
+  if (living_ && topic.starts_with(living::kTopicPrefix)) {
+    handle_app_request(topic, payload, client, now);
+    return MessageVerdict::kDrop;  // a request to the plugin, private to its app
+  }
   bool claimed = false;
   const Dialect* dialect = nullptr;
   ParseOutcome parsed;
@@ -236,8 +242,34 @@ void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
   }
 }
 
+void OtaService::handle_app_request(std::string_view topic, std::string_view payload,
+                                    const ClientInfo& client, TimeMs now) {
+  if (payload.size() > options_.max_payload_bytes) {
+    reject(topic, client, "payload of " + std::to_string(payload.size()) +
+           " bytes exceeds plugin_opt_max_payload_bytes", now);
+    return;
+  }
+  const bool by_client_id = options_.living_app_identity == IdentitySource::kClientId;
+  try {
+    AppOutcome outcome = living_->handle(
+        topic, payload, {by_client_id ? client.client_id : client.username, client.client_id}, now);
+    if (!outcome.reply.topic.empty()) pending_.push_back(std::move(outcome.reply));
+    if (!outcome.problem.empty()) reject(topic, client, outcome.problem, now);
+  } catch (const StoreError& e) {
+    lose_batch(e);
+  }
+}
+
 AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
                                      const ClientInfo& client, TimeMs now) {
+  if (living_ && topic.starts_with(living::kTopicPrefix)) {
+    // Apps publish requests and subscribe to replies; nobody publishes a
+    // reply or reads another app's request.
+    const bool allowed = access == AclAccess::kUnsubscribe ||
+        (access == AclAccess::kWrite ? living::op_of_topic(topic).has_value()
+                                     : living::is_reply_topic(topic));
+    return allowed ? AclVerdict::kAllow : AclVerdict::kDeny;
+  }
   if (topic.rfind("$CONTROL/ota/", 0) == 0) {
     // Only admins may command the plugin or read its replies, whatever
     // other ACLs say: the plugin answers before acl_file is consulted.

@@ -27,6 +27,7 @@
 
 namespace ota {
 
+class LivingApp;
 class LmdbStore;
 class FirmwareStore;
 class HttpServer;
@@ -99,6 +100,9 @@ class OtaService {
   std::string identity_problem(const DeviceEvent& event, const ClientInfo& client) const;
   void handle_event(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
                     const ClientInfo& client, TimeMs now);
+  // A request on a Living app topic (plugin/app/), answered to its client.
+  void handle_app_request(std::string_view topic, std::string_view payload,
+                          const ClientInfo& client, TimeMs now);
   void reject(std::string_view topic, const ClientInfo& client,
               const std::string& reason, TimeMs now);
   void queue_notifications(Outbox& out);
@@ -117,6 +121,7 @@ class OtaService {
   DevicePresence presence_;
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<Dialect>> dialects_;  // enabled; [0] is the default
+  std::unique_ptr<LivingApp> living_;  // null: plugin_opt_living_app false
   std::vector<OutboundMessage> pending_;  // leaves after the next commit
   std::set<std::pair<DeviceKey, JobId>> notified_in_batch_;
   ServiceCounters counters_;

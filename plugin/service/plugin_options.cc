@@ -1,6 +1,8 @@
 #include "service/plugin_options.h"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <functional>
 #include <map>
 
@@ -70,6 +72,8 @@ std::string PluginOptions::describe() const {
          " db_map_size_mb=" + std::to_string(db_map_size_mb) +
          " sync_interval_ms=" + std::to_string(sync_interval_ms) +
          " consume_device_messages=" + (consume_device_messages ? "true" : "false") +
+         " living_app=" + (living_app ? "true" : "false") + " living_app_identity=" +
+         (living_app_identity == IdentitySource::kClientId ? "clientid" : "username") +
          " firmware_dir=" + (firmware_dir.empty() ? "(none)" : firmware_dir) +
          " http_listen=" + (http_listen.empty() ? "(off)" : http_listen) +
          " http_public_url=" + (http_public_url.empty() ? "(none)" : http_public_url) +
@@ -80,6 +84,7 @@ std::string PluginOptions::describe() const {
 Result<PluginOptions> parse_plugin_options(
     const std::vector<std::pair<std::string, std::string>>& pairs) {
   PluginOptions o;
+  std::optional<bool> living_app;  // unset: on when aliyun is enabled
   // Each setter returns an error text, empty when the value was accepted.
   auto integer = [](int64_t min, int64_t max, auto store) {
     return [=](const std::string& v) -> std::string {
@@ -186,6 +191,14 @@ Result<PluginOptions> parse_plugin_options(
       {"db_map_size_mb", integer(1, 1 << 22, [&](int64_t n) { o.db_map_size_mb = n; })},
       {"sync_interval_ms", integer(0, 60000, [&](int64_t n) { o.sync_interval_ms = n; })},
       {"consume_device_messages", boolean([&](bool b) { o.consume_device_messages = b; })},
+      {"living_app", boolean([&](bool b) { living_app = b; })},
+      {"living_app_identity",
+       [&](const std::string& v) -> std::string {
+         if (v == "username") o.living_app_identity = IdentitySource::kUsername;
+         else if (v == "clientid") o.living_app_identity = IdentitySource::kClientId;
+         else return "must be username or clientid";
+         return "";
+       }},
   };
 
   for (const auto& [raw_key, raw_value] : pairs) {
@@ -211,6 +224,12 @@ Result<PluginOptions> parse_plugin_options(
     return Error{"plugin_opt_http_tls_cert and plugin_opt_http_tls_key go together"};
   }
   if (o.url_secret_file.empty()) o.url_secret_file = o.db_path + "/url-secret";
+  // The app topics belong to Alibaba's Living platform, whose devices speak
+  // the aliyun dialect.
+  const bool aliyun_enabled =
+      o.default_dialect == "aliyun" ||
+      std::find(o.dialects.begin(), o.dialects.end(), "aliyun") != o.dialects.end();
+  o.living_app = living_app.value_or(aliyun_enabled);
   return o;
 }
 

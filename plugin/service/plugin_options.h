@@ -34,6 +34,10 @@ struct PluginOptions {
   size_t db_map_size_mb = 1024;         // LMDB map size (upper bound on disk)
   int64_t sync_interval_ms = 1000;      // see docs/decisions.md "durability"
   bool consume_device_messages = false; // stop OTA messages at the plugin
+  // The Living app topics (/living/ota/...); default: on when the aliyun
+  // dialect is enabled. Apps are known by their username or client id.
+  bool living_app = true;
+  IdentitySource living_app_identity = IdentitySource::kUsername;
 
   // Firmware delivery (docs/configuration.md "Firmware delivery").
   std::string firmware_dir;        // the firmware store; empty: no uploads

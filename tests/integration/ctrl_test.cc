@@ -462,5 +462,34 @@ TEST_F(CtrlTest, NonAdminGetsTheHint) {
   EXPECT_TRUE(contains(anonymous.err, "an OTA admin (plugin_opt_admins)?")) << anonymous.describe();
 }
 
+// binding add | list | remove: the device-to-user bindings of the Living
+// app topics, several devices per command.
+TEST_F(CtrlTest, BindingCommands) {
+  CtrlRun add = ok({"binding", "add", "--product", "pk1", "alice", "d1", "d2"});
+  EXPECT_TRUE(matches(add.out, "USER +PRODUCT +DEVICE\n")) << add.out;
+  EXPECT_TRUE(matches(add.out, "alice +pk1 +d2\n")) << add.out;
+  ok({"binding", "add", "--product", "pk2", "bob", "d9"});
+
+  CtrlRun list = ok({"binding", "list", "--user", "alice"});
+  EXPECT_TRUE(matches(list.out, "alice +pk1 +d1\nalice +pk1 +d2\n")) << list.out;
+  EXPECT_FALSE(contains(list.out, "bob")) << list.out;
+  JsonPtr all = ok_json({"binding", "list"});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(json_array_size(json_at(all.get(), "bindings")), 3u);
+  EXPECT_EQ(json_string_at(all.get(), "bindings/2/user"), "bob");
+
+  CtrlRun removed = ok({"binding", "remove", "--product", "pk1", "alice", "d1"});
+  EXPECT_TRUE(matches(removed.out, "alice +pk1 +d1\n")) << removed.out;
+  // Removing it again is refused: status 1, the broker's error on stderr.
+  CtrlRun again = ctrl({"binding", "remove", "--product", "pk1", "alice", "d1"});
+  EXPECT_EQ(again.exit_code, 1) << again.describe();
+  EXPECT_TRUE(contains(again.err, "d1: user alice is not bound to device d1 of product pk1"))
+      << again.describe();
+  JsonPtr left = ok_json({"binding", "list", "--product", "pk1"});
+  ASSERT_TRUE(left);
+  EXPECT_EQ(json_array_size(json_at(left.get(), "bindings")), 1u);
+  EXPECT_EQ(json_string_at(left.get(), "bindings/0/device"), "d2");
+}
+
 }  // namespace
 }  // namespace ota::test

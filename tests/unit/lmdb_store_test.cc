@@ -671,4 +671,46 @@ TEST_F(LmdbStore, StorageStaysUnder512BytesPerDevice) {
   EXPECT_LE(bytes / kDevices, 512u) << bytes << " bytes";
 }
 
+// Device-to-user bindings (the Living app topics): idempotent puts, deletes
+// that say whether there was something to delete, listing by user in key
+// order, and all of it durable across a reopen.
+TEST_F(LmdbStore, BindingsPersistAcrossReopen) {
+  const Binding a1{"alice", {"pk", "d1"}}, a2{"alice", {"pk", "d2"}}, b3{"bob", {"pk", "d3"}};
+  EXPECT_TRUE(store_->put_binding(a2));
+  EXPECT_TRUE(store_->put_binding(a1));
+  EXPECT_TRUE(store_->put_binding(b3));
+  EXPECT_FALSE(store_->put_binding(a1));  // already bound
+  // "alice2" must not show up under "alice": the user is NUL-terminated.
+  EXPECT_TRUE(store_->put_binding({"alice2", {"pk", "d9"}}));
+  store_->commit(true);
+  reopen();
+
+  EXPECT_TRUE(store_->has_binding(a1));
+  EXPECT_FALSE(store_->has_binding({"alice", {"pk", "d3"}}));
+  EXPECT_FALSE(store_->has_binding({"bob", {"pk2", "d3"}}));
+  std::vector<Binding> alice;
+  store_->for_each_binding("alice", [&](const Binding& b) {
+    alice.push_back(b);
+    return true;
+  });
+  EXPECT_EQ(alice, (std::vector<Binding>{a1, a2}));
+  std::vector<std::string> everyone;
+  store_->for_each_binding("", [&](const Binding& b) {
+    everyone.push_back(b.user + "/" + b.device.device);
+    return true;
+  });
+  EXPECT_EQ(everyone, (std::vector<std::string>{"alice/d1", "alice/d2", "alice2/d9", "bob/d3"}));
+
+  EXPECT_TRUE(store_->delete_binding(a1));
+  EXPECT_FALSE(store_->delete_binding(a1));
+  store_->commit(true);
+  reopen();
+  EXPECT_FALSE(store_->has_binding(a1));
+  EXPECT_TRUE(store_->has_binding(a2));
+}
+
+TEST_F(LmdbStore, BindingWithNulIsRefused) {
+  EXPECT_THROW(store_->put_binding({std::string("al\0ice", 6), {"pk", "d1"}}), StoreError);
+}
+
 }  // namespace
