@@ -58,8 +58,8 @@ struct ServiceCounters {
   uint64_t control_refused = 0;     // $CONTROL/ota access denied to non-admins
   uint64_t store_errors = 0;        // batches lost to a storage failure
   uint64_t store_syncs = 0;         // durable commits (fsync) of batches
-  uint64_t downloads_completed = 0; // HTTP responses that reached the file's end
-  uint64_t download_bytes = 0;      // bytes served by the download server
+  uint64_t downloads_completed = 0; // HTTP responses or MQTT blocks that reached the file's end
+  uint64_t download_bytes = 0;      // bytes served over HTTP and MQTT
 };
 
 class OtaService {
@@ -95,6 +95,15 @@ class OtaService {
              std::unique_ptr<LmdbStore> store);
   std::string download_url(const Notification& n, TimeMs now) const;
   void drain_http_events();
+  // Bytes served to `device` of `package`, into the service's counters and
+  // the device's active job's (when it is for that package).
+  void count_download(const DeviceKey& device, std::string_view package, uint64_t bytes,
+                      bool reached_end);
+  // Alibaba's MQTT block download (block_download.cc): reads and answers one
+  // /sys/{pk}/{dn}/thing/file/download request.
+  MessageVerdict on_block_request(const DeviceKey& device, std::string_view topic,
+                                  std::string_view payload, const ClientInfo& client,
+                                  TimeMs now);
   bool is_admin(const ClientInfo& client) const;
   std::string identity_problem(const DeviceEvent& event, const ClientInfo& client) const;
   void handle_event(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
