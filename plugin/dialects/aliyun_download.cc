@@ -18,6 +18,8 @@ constexpr size_t kMaxFileTokenBytes = 127;
 // Alink ids are decimal uint32 strings; a bound keeps the echoed header
 // well inside its 16-bit length.
 constexpr size_t kMaxMessageIdBytes = 64;
+// Error replies quote at most this much of their reason.
+constexpr size_t kMaxMessageBytes = 256;
 // The SDK holds stream id, file id, size and offset in uint32_t.
 constexpr int64_t kMaxUint32 = std::numeric_limits<uint32_t>::max();
 
@@ -170,6 +172,13 @@ std::string encode_block_reply(const BlockRequest& request, uint64_t offset,
 std::string encode_block_error(const BlockRequest& request, int code,
                                std::string_view message) {
   json::JsonPtr root = header(request, code);
+  // Bounded (errors may quote the device's input) so the header length
+  // fits its 16 bits; cut on a UTF-8 character boundary.
+  if (message.size() > kMaxMessageBytes) {
+    size_t cut = kMaxMessageBytes;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+    message = message.substr(0, cut);
+  }
   json::set_string(root.get(), "message", message);
   json_t* data = json_object();
   json::set_string(data, "fileToken", request.file_token);

@@ -24,7 +24,7 @@ MessageVerdict OtaService::on_block_request(const DeviceKey& device, std::string
     OutboundMessage reply;
     reply.topic = block_reply_topic(device);
     reply.payload = encode_block_error(request, code, why);
-    pending_.push_back(std::move(reply));
+    pending_stateless_.push_back(std::move(reply));
     return pass;
   };
   if (payload.size() > options_.max_payload_bytes) {
@@ -89,7 +89,8 @@ MessageVerdict OtaService::on_block_request(const DeviceKey& device, std::string
     OutboundMessage reply;
     reply.topic = block_reply_topic(device);
     reply.payload = encode_block_reply(request, request.offset, block.value(), file->size);
-    pending_.push_back(std::move(reply));
+    // Only the download figures change: no reason to sync before it leaves.
+    pending_stateless_.push_back(std::move(reply));
     count_download(device, std::to_string(job->package_id), size,
                    request.offset + size == file->size);
   } catch (const StoreError& e) {

@@ -1,5 +1,6 @@
 #include "service/ota_service.h"
 
+#include <iterator>
 #include <set>
 
 #include "control/control_api.h"
@@ -436,6 +437,8 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   }
   std::vector<OutboundMessage> out;
   out.swap(pending_);
+  std::move(pending_stateless_.begin(), pending_stateless_.end(), std::back_inserter(out));
+  pending_stateless_.clear();
   notified_in_batch_.clear();
   append_sys_messages(now, out);
   return out;

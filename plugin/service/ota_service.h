@@ -127,6 +127,9 @@ class OtaService {
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<Dialect>> dialects_;  // enabled; [0] is the default
   std::vector<OutboundMessage> pending_;  // leaves after the next commit
+  // Replies that record no state (MQTT firmware blocks): they leave with
+  // the next flush without making its commit a synced one.
+  std::vector<OutboundMessage> pending_stateless_;
   std::set<std::pair<DeviceKey, JobId>> notified_in_batch_;
   ServiceCounters counters_;
   TimeMs last_sync_ = 0;

@@ -206,6 +206,21 @@ TEST(AliyunDownload, EncodesErrorReplyWithoutBlockOrTrailer) {
   EXPECT_FALSE(d->crc);
 }
 
+TEST(AliyunDownload, ErrorReplyMessageIsBounded) {
+  // "é" is two bytes: a cut at 256 bytes must not split one.
+  const std::string long_reason(400, 'a');
+  std::string utf8 = "x";
+  for (int i = 0; i < 200; ++i) utf8 += "\xc3\xa9";
+  for (const std::string& reason : {long_reason, utf8}) {
+    std::optional<DecodedBlockReply> d =
+        decode_block_reply(encode_block_error(BlockRequest{}, 460, reason));
+    ASSERT_TRUE(d);
+    const std::string want = reason.substr(0, reason == utf8 ? 255 : 256);
+    EXPECT_NE(d->header_json.find("\"message\":\"" + want + "\""), std::string::npos)
+        << d->header_json;
+  }
+}
+
 TEST(AliyunDownload, DecodeRefusesBrokenFraming) {
   const std::string good = encode_block_reply(BlockRequest{}, 0, "abcd", 4);
   EXPECT_FALSE(decode_block_reply(""));
