@@ -327,6 +327,22 @@ TEST_F(MqttBlockDownloadTest, RefusalsGetErrorRepliesAndChangeNothing) {
   EXPECT_EQ(reply.trailer, device_crc16(reply.block));
 }
 
+// downloadProtocol is a product setting: shown, kept by other changes,
+// and refused when it is neither "https" nor "mqtt".
+TEST_F(MqttBlockDownloadTest, DownloadProtocolIsAProductSetting) {
+  const std::string product = std::string(R"({"product":")") + kPk + "\"";
+  std::optional<std::string> error =
+      api().expect_error("setProductConfig", product + R"(,"downloadProtocol":"ftp"})");
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(*error, R"(field 'downloadProtocol' must be "https" or "mqtt")");
+  JsonPtr kept = api().run("setProductConfig", product + R"(,"offlinePolicy":"fail"})", "product");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(json_string_at(kept.get(), "downloadProtocol"), "mqtt");
+  JsonPtr other = api().run("getProductConfig", R"({"product":"untouched"})", "product");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(json_string_at(other.get(), "downloadProtocol"), "https");
+}
+
 // A device with no task at all is refused any stream.
 TEST_F(MqttBlockDownloadTest, DeviceWithoutTaskIsRefused) {
   const std::string dn = "dev-idle";
