@@ -327,6 +327,30 @@ TEST_F(MqttBlockDownloadTest, RefusalsGetErrorRepliesAndChangeNothing) {
   EXPECT_EQ(reply.trailer, device_crc16(reply.block));
 }
 
+// A device that asks (Alink firmware/get) gets the same stream fields.
+TEST_F(MqttBlockDownloadTest, FirmwareGetAnswersWithTheStream) {
+  const std::string dn = "dev-pull";
+  auto dev = connect_device(dn);
+  const std::string get = std::string("/sys/") + kPk + "/" + dn + "/thing/ota/firmware/get";
+  ASSERT_TRUE(dev->subscribe(get + "_reply", 1));
+  const long long pkg = create_uploaded_package("2.0.0", firmware_.substr(0, 4096));
+  ASSERT_GT(pkg, 0);
+  const long long job = create_job(pkg, {dn});
+  ASSERT_GT(job, 0);
+  ASSERT_TRUE(dev->wait_message(upgrade_topic(dn)).has_value());
+  ASSERT_TRUE(dev->publish(get, R"({"id":"123","version":"1.0","params":{},"method":"thing.ota.firmware.get"})"));
+  auto reply = dev->wait_message(get + "_reply");
+  ASSERT_TRUE(reply.has_value());
+  JsonPtr r = json_parse(reply->payload);
+  ASSERT_TRUE(r) << reply->payload;
+  EXPECT_EQ(json_int_at(r.get(), "code"), 200);
+  EXPECT_EQ(json_string_at(r.get(), "data/dProtocol"), "mqtt") << reply->payload;
+  EXPECT_EQ(json_int_at(r.get(), "data/streamId"), pkg);
+  EXPECT_EQ(json_int_at(r.get(), "data/streamFileId"), 1);
+  EXPECT_EQ(json_at(r.get(), "data/url"), nullptr);
+  EXPECT_EQ(json_int_at(r.get(), "data/size"), 4096);
+}
+
 // downloadProtocol is a product setting: shown, kept by other changes,
 // and refused when it is neither "https" nor "mqtt".
 TEST_F(MqttBlockDownloadTest, DownloadProtocolIsAProductSetting) {
