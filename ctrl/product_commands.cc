@@ -9,7 +9,7 @@ namespace ota::ctrl {
 namespace {
 
 struct SetOptions {
-  std::string product, dialect, success_rule, offline, identity, aliyun_code;
+  std::string product, dialect, success_rule, offline, identity, aliyun_code, download;
   bool require_verified = false, no_require_verified = false;
 };
 
@@ -28,7 +28,8 @@ void output_product(Context& ctx, const json_t* data) {
                            {"offline", jstr(p, "offlinePolicy")},
                            {"identity", jstr(p, "identity")},
                            {"require verified", jbool(p, "requireVerified") ? "yes" : "no"},
-                           {"aliyun code", jtext(json_object_get(p, "aliyunCode"))}});
+                           {"aliyun code", jtext(json_object_get(p, "aliyunCode"))},
+                           {"download", jtext(json_object_get(p, "downloadProtocol"))}});
 }
 
 int run_set(Context& ctx, const SetOptions& o) {
@@ -57,6 +58,12 @@ int run_set(Context& ctx, const SetOptions& o) {
   }
   if (o.require_verified || o.no_require_verified) set_bool(c, "requireVerified", o.require_verified);
   if (!o.aliyun_code.empty()) set_str(c, "aliyunCode", o.aliyun_code);
+  if (!o.download.empty()) {
+    if (o.download != "https" && o.download != "mqtt") {
+      throw UsageError("--download-protocol must be https or mqtt");
+    }
+    set_str(c, "downloadProtocol", o.download);
+  }
   output_product(ctx, ctx.client().call(std::move(cmd)).get());
   return kExitOk;
 }
@@ -86,6 +93,8 @@ void add_product_commands(CLI::App& app, Context& ctx) {
                 "batch jobs need a package a verify job succeeded with");
   set->add_flag("--no-require-verified", s->no_require_verified, "undo --require-verified");
   set->add_option("--aliyun-code", s->aliyun_code, "the \"code\" of aliyun notifications");
+  set->add_option("--download-protocol", s->download,
+                  "https (signed URL) or mqtt (aliyun blocks over MQTT) for uploaded packages");
 
   CLI::App* show = group->add_subcommand("show", "a product's settings");
   auto w = leaf<ShowOptions>(show, ctx, run_show);

@@ -19,6 +19,7 @@ constexpr uint8_t kFailReasonCount = 12;
 constexpr uint8_t kOfflinePolicyCount = 2;
 constexpr uint8_t kSuccessRuleCount = 2;
 constexpr uint8_t kIdentitySourceCount = 3;
+constexpr uint8_t kDownloadProtocolCount = 2;
 
 // The smallest encoding of one element of each repeated field, for
 // Reader::count(): a string is at least its length byte.
@@ -398,12 +399,16 @@ std::string encode_product_config(const ProductConfig& c) {
   out.u8(static_cast<uint8_t>(c.identity));
   out.boolean(c.require_verified);
   out.str(c.aliyun_code);
+  out.u8(static_cast<uint8_t>(c.download_protocol));
   return out.take();
 }
 
 ProductConfig decode_product_config(std::string_view bytes) {
   Reader in(bytes, "product config");
-  expect_format(in, kProductConfigFormat);
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kProductConfigFormat) {
+    in.fail("unknown format " + std::to_string(format));
+  }
   ProductConfig c;
   c.product = in.str();
   c.dialect = in.str();
@@ -412,6 +417,11 @@ ProductConfig decode_product_config(std::string_view bytes) {
   c.identity = in.enum_below<IdentitySource>(kIdentitySourceCount, "identity source");
   c.require_verified = in.boolean();
   c.aliyun_code = in.str();
+  // Format 1 predates MQTT delivery: its products download over HTTPS.
+  if (format >= 2) {
+    c.download_protocol =
+        in.enum_below<DownloadProtocol>(kDownloadProtocolCount, "download protocol");
+  }
   in.expect_end();
   return c;
 }

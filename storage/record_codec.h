@@ -78,7 +78,8 @@ inline constexpr uint8_t kDeviceFormat = 1;
 inline constexpr uint8_t kPackageFormat = 1;
 inline constexpr uint8_t kJobFormat = 1;
 inline constexpr uint8_t kTaskFormat = 1;
-inline constexpr uint8_t kProductConfigFormat = 1;
+// 2 added download_protocol at the end; format 1 records still decode.
+inline constexpr uint8_t kProductConfigFormat = 2;
 
 std::string encode_device(const Device& device);
 Device decode_device(std::string_view bytes);

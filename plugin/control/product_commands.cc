@@ -7,9 +7,9 @@
 namespace ota {
 
 CommandReply set_product_config_command(CommandContext& ctx, const json_t* cmd) {
-  std::string error, product, dialect, success, offline, identity, code;
+  std::string error, product, dialect, success, offline, identity, code, download;
   if (!check_fields(cmd, {"product", "dialect", "successRule", "offlinePolicy", "identity",
-                          "requireVerified", "aliyunCode"}, &error) ||
+                          "requireVerified", "aliyunCode", "downloadProtocol"}, &error) ||
       !get_name(cmd, "product", &product, 128, &error)) {
     return Error{error};
   }
@@ -19,7 +19,8 @@ CommandReply set_product_config_command(CommandContext& ctx, const json_t* cmd) 
       !json::get_string(cmd, "offlinePolicy", &offline, true, &error) ||
       !json::get_string(cmd, "identity", &identity, true, &error) ||
       !json::get_bool(cmd, "requireVerified", &config.require_verified, true, &error) ||
-      !json::get_string(cmd, "aliyunCode", &code, true, &error)) {
+      !json::get_string(cmd, "aliyunCode", &code, true, &error) ||
+      !json::get_string(cmd, "downloadProtocol", &download, true, &error)) {
     return Error{error};
   }
   if (!dialect.empty()) {
@@ -52,6 +53,13 @@ CommandReply set_product_config_command(CommandContext& ctx, const json_t* cmd) 
   if (json_object_get(cmd, "aliyunCode")) {
     if (code.empty() || code.size() > 16) return Error{"field 'aliyunCode' must be 1 to 16 bytes"};
     config.aliyun_code = code;
+  }
+  if (!download.empty()) {
+    if (download != "https" && download != "mqtt") {
+      return Error{"field 'downloadProtocol' must be \"https\" or \"mqtt\""};
+    }
+    config.download_protocol =
+        download == "mqtt" ? DownloadProtocol::kMqtt : DownloadProtocol::kHttps;
   }
   Result<ProductConfig> saved = ctx.engine.set_product_config(config);
   if (!saved) return Error{saved.error()};

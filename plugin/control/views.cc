@@ -140,6 +140,8 @@ json_t* product_config_json(const ProductConfig& c) {
   json_object_set_new(j, "identity", str(identity));
   json_object_set_new(j, "requireVerified", json_boolean(c.require_verified));
   json_object_set_new(j, "aliyunCode", c.aliyun_code.empty() ? json_null() : str(c.aliyun_code));
+  json_object_set_new(j, "downloadProtocol",
+                      str(c.download_protocol == DownloadProtocol::kMqtt ? "mqtt" : "https"));
   return j;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "dialects/aliyun_download.h"
 #include "dialects/fields.h"
 #include "dialects/topic_levels.h"
 #include "json/json_util.h"
@@ -143,7 +144,16 @@ ParseOutcome parse_pull(DeviceKey device, const json_t* root) {
 // The package as both pushes and get_reply carry it. Key order follows seed
 // 000's example, Alibaba's isDiff where its document puts it; devices parse
 // by key, but exact output keeps captures and tests comparable.
-json::JsonPtr upgrade_data(const Package& p, bool alibaba) {
+// An uploaded package (no URL) for a product configured for MQTT delivery:
+// the device fetches it in blocks (aliyun_download.h) from the stream that
+// streamId names. The stream is the package: the broker serves a device
+// only its active task's package.
+bool by_mqtt(const Package& p, const ProductConfig& product) {
+  return p.url.empty() && product.download_protocol == DownloadProtocol::kMqtt;
+}
+
+json::JsonPtr upgrade_data(const Package& p, const ProductConfig& product) {
+  const bool alibaba = is_alibaba(product);
   json::JsonPtr data(json_object());
   json_object_set_new(data.get(), "size",
                       json_integer(static_cast<json_int_t>(p.size)));
@@ -152,7 +162,15 @@ json::JsonPtr upgrade_data(const Package& p, bool alibaba) {
   if (alibaba && p.diff) {
     json_object_set_new(data.get(), "isDiff", json_integer(1));
   }
-  json::set_string(data.get(), "url", p.url);
+  if (by_mqtt(p, product)) {
+    // The SDK's OTA code reads dProtocol, then streamId and streamFileId as
+    // unsigned numbers, and needs no url.
+    json::set_string(data.get(), "dProtocol", "mqtt");
+    json_object_set_new(data.get(), "streamId", json_integer(static_cast<json_int_t>(p.id)));
+    json_object_set_new(data.get(), "streamFileId", json_integer(kStreamFileId));
+  } else {
+    json::set_string(data.get(), "url", p.url);
+  }
   json::set_string(data.get(), "sign", p.sign);
   // Alibaba's SDK 4.x accepts only "Md5" and "SHA256"/"Sha256"; SagooIOT
   // documents "MD5".
@@ -266,7 +284,7 @@ OutboundMessage AliyunDialect::encode_notification(
   json::JsonPtr root(json_object());
   json::set_string(root.get(), "code", ctx.product.aliyun_code);
   json_object_set_new(root.get(), "data",
-                      upgrade_data(n.package, alibaba).release());
+                      upgrade_data(n.package, ctx.product).release());
   // SagooIOT's example has a number, Alibaba's document a string.
   if (alibaba) {
     json::set_string(root.get(), "id", std::to_string(n.at));
@@ -298,9 +316,7 @@ OutboundMessage AliyunDialect::encode_query_reply(
   json_object_set_new(root.get(), "code", json_integer(200));
   json_object_set_new(root.get(), "data",
                       pending != nullptr
-                          ? upgrade_data(pending->package,
-                                         is_alibaba(ctx.product))
-                                .release()
+                          ? upgrade_data(pending->package, ctx.product).release()
                           : json_object());
   OutboundMessage out;
   out.topic = std::string(kSysPrefix) + device_path(query.device) +

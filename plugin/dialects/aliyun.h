@@ -9,6 +9,10 @@
 //   down  /ota/device/upgrade/{pk}/{dn}   {"code","data":{...},"id","message"}
 //   down  /sys/{pk}/{dn}/thing/ota/firmware/get_reply
 //                                         {"id","code":200,"data":{...} or {}}
+//   up    /sys/{pk}/{dn}/thing/file/download, down .../download_reply:
+//         firmware in blocks over MQTT (aliyun_download.h); products with
+//         downloadProtocol "mqtt" get dProtocol, streamId and streamFileId
+//         in place of url.
 #pragma once
 
 #include <string>

@@ -71,6 +71,13 @@ enum class IdentitySource : uint8_t {
   kUsername = 2,  // the MQTT username
 };
 
+// How a product's devices fetch uploaded firmware (packages with an external
+// URL always give the URL).
+enum class DownloadProtocol : uint8_t {
+  kHttps = 0,  // a signed URL on the plugin's download server (default)
+  kMqtt = 1,   // blocks over MQTT (Alibaba /sys/{pk}/{dn}/thing/file/download)
+};
+
 struct ProductConfig {
   std::string product;
   std::string dialect;      // empty: plugin_opt_default_dialect
@@ -79,6 +86,7 @@ struct ProductConfig {
   IdentitySource identity = IdentitySource::kTopic;
   bool require_verified = false;  // batch jobs need a verified package
   std::string aliyun_code;        // empty: plugin_opt_aliyun_code
+  DownloadProtocol download_protocol = DownloadProtocol::kHttps;
   bool operator==(const ProductConfig&) const = default;
 };
 

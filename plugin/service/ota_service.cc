@@ -1,5 +1,6 @@
 #include "service/ota_service.h"
 
+#include <iterator>
 #include <set>
 
 #include "app/living_app.h"
@@ -8,6 +9,7 @@
 #include "delivery/firmware_store.h"
 #include "delivery/http_loader.h"
 #include "delivery/signed_url.h"
+#include "dialects/aliyun_download.h"
 #include "dialects/registry.h"
 #include "storage/lmdb_store.h"
 
@@ -155,6 +157,10 @@ MessageVerdict OtaService::on_message(std::string_view topic, std::string_view p
   if (living_ && topic.starts_with(living::kTopicPrefix)) {
     handle_app_request(topic, payload, client, now);
     return MessageVerdict::kDrop;  // a request to the plugin, private to its app
+  }
+  if (std::optional<DeviceKey> device = match_block_request_topic(topic);
+      device && dialect_named("aliyun")) {
+    return on_block_request(*device, topic, payload, client, now);
   }
   bool claimed = false;
   const Dialect* dialect = nullptr;
@@ -353,24 +359,33 @@ void OtaService::drain_http_events() {
            "mosquitto-ota: download server: " + e.message);
       continue;
     }
-    counters_.download_bytes += e.bytes;
-    if (e.reached_end()) counters_.downloads_completed++;
-    // Per job: the device's active task's job, if it is for this package.
     const size_t slash = e.device.find('/');
-    if (slash == std::string::npos) continue;
-    const DeviceKey device{e.device.substr(0, slash), e.device.substr(slash + 1)};
-    std::optional<JobId> job_id = store_->active_job(device);
-    std::optional<Job> job = job_id ? store_->get_job(*job_id) : std::nullopt;
-    if (!job || std::to_string(job->package_id) != e.package) continue;
-    job->download_bytes += e.bytes;
-    if (e.reached_end()) job->downloads_completed++;
-    store_->put_job(*job);
+    const DeviceKey device = slash == std::string::npos
+                                 ? DeviceKey{}
+                                 : DeviceKey{e.device.substr(0, slash), e.device.substr(slash + 1)};
+    count_download(device, e.package, e.bytes, e.reached_end());
   }
+}
+
+void OtaService::count_download(const DeviceKey& device, std::string_view package,
+                                uint64_t bytes, bool reached_end) {
+  counters_.download_bytes += bytes;
+  if (reached_end) counters_.downloads_completed++;
+  // Per job: the device's active task's job, if it is for this package.
+  if (device.device.empty()) return;
+  std::optional<JobId> job_id = store_->active_job(device);
+  std::optional<Job> job = job_id ? store_->get_job(*job_id) : std::nullopt;
+  if (!job || std::to_string(job->package_id) != package) return;
+  job->download_bytes += bytes;
+  if (reached_end) job->downloads_completed++;
+  store_->put_job(*job);
 }
 
 void OtaService::queue_notifications(Outbox& out) {
   for (Notification& n : out) {
-    if (n.package.url.empty()) {
+    const ProductConfig config = product_config(n.device.product);
+    // MQTT delivery needs no URL: the dialect names the stream instead.
+    if (n.package.url.empty() && config.download_protocol != DownloadProtocol::kMqtt) {
       n.package.url = download_url(n, n.at);
       if (n.package.url.empty()) {
         log_(LogLevel::kError, "mosquitto-ota: package " + std::to_string(n.package.id) +
@@ -382,7 +397,6 @@ void OtaService::queue_notifications(Outbox& out) {
     // A device that subscribes and then reports its old version in the same
     // loop iteration would otherwise be told twice.
     if (!notified_in_batch_.insert({n.device, n.job_id}).second) continue;
-    const ProductConfig config = product_config(n.device.product);
     const Dialect* dialect = dialect_named(config.dialect);
     if (!dialect) dialect = dialects_.front().get();
     OutboundMessage m = dialect->encode_notification(n, {config, presence_.client_id(n.device)});
@@ -458,6 +472,8 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   }
   std::vector<OutboundMessage> out;
   out.swap(pending_);
+  std::move(pending_stateless_.begin(), pending_stateless_.end(), std::back_inserter(out));
+  pending_stateless_.clear();
   notified_in_batch_.clear();
   append_sys_messages(now, out);
   return out;
@@ -508,7 +524,7 @@ void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& o
   out.push_back(sys_message("control/refused", counters_.control_refused));
   out.push_back(sys_message("store/errors", counters_.store_errors));
   out.push_back(sys_message("store/syncs", counters_.store_syncs));
-  if (http_) {
+  if (http_ || firmware_) {  // the HTTP server or MQTT blocks serve the store
     out.push_back(sys_message("downloads/completed", counters_.downloads_completed));
     out.push_back(sys_message("downloads/bytes", counters_.download_bytes));
   }

@@ -59,8 +59,8 @@ struct ServiceCounters {
   uint64_t control_refused = 0;     // $CONTROL/ota access denied to non-admins
   uint64_t store_errors = 0;        // batches lost to a storage failure
   uint64_t store_syncs = 0;         // durable commits (fsync) of batches
-  uint64_t downloads_completed = 0; // HTTP responses that reached the file's end
-  uint64_t download_bytes = 0;      // bytes served by the download server
+  uint64_t downloads_completed = 0; // HTTP responses or MQTT blocks that reached the file's end
+  uint64_t download_bytes = 0;      // bytes served over HTTP and MQTT
 };
 
 class OtaService {
@@ -96,6 +96,15 @@ class OtaService {
              std::unique_ptr<LmdbStore> store);
   std::string download_url(const Notification& n, TimeMs now) const;
   void drain_http_events();
+  // Bytes served to `device` of `package`, into the service's counters and
+  // the device's active job's (when it is for that package).
+  void count_download(const DeviceKey& device, std::string_view package, uint64_t bytes,
+                      bool reached_end);
+  // Alibaba's MQTT block download (block_download.cc): reads and answers one
+  // /sys/{pk}/{dn}/thing/file/download request.
+  MessageVerdict on_block_request(const DeviceKey& device, std::string_view topic,
+                                  std::string_view payload, const ClientInfo& client,
+                                  TimeMs now);
   bool is_admin(const ClientInfo& client) const;
   std::string identity_problem(const DeviceEvent& event, const ClientInfo& client) const;
   void handle_event(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
@@ -123,6 +132,9 @@ class OtaService {
   std::vector<std::unique_ptr<Dialect>> dialects_;  // enabled; [0] is the default
   std::unique_ptr<LivingApp> living_;  // null: plugin_opt_living_app false
   std::vector<OutboundMessage> pending_;  // leaves after the next commit
+  // Replies that record no state (MQTT firmware blocks): they leave with
+  // the next flush without making its commit a synced one.
+  std::vector<OutboundMessage> pending_stateless_;
   std::set<std::pair<DeviceKey, JobId>> notified_in_batch_;
   ServiceCounters counters_;
   TimeMs last_sync_ = 0;

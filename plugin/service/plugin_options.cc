@@ -78,7 +78,8 @@ std::string PluginOptions::describe() const {
          " http_listen=" + (http_listen.empty() ? "(off)" : http_listen) +
          " http_public_url=" + (http_public_url.empty() ? "(none)" : http_public_url) +
          " http_tls=" + (http_tls_cert.empty() ? "off" : "on") +
-         " url_expiry=" + std::to_string(url_expiry_s);
+         " url_expiry=" + std::to_string(url_expiry_s) +
+         " mqtt_block_max_bytes=" + std::to_string(mqtt_block_max_bytes);
 }
 
 Result<PluginOptions> parse_plugin_options(
@@ -184,6 +185,8 @@ Result<PluginOptions> parse_plugin_options(
       {"url_expiry", integer(60, 30LL * 86400, [&](int64_t n) { o.url_expiry_s = n; })},
       {"http_max_connections", integer(1, 100000, [&](int64_t n) { o.http_max_connections = n; })},
       {"http_idle_timeout", integer(1, 3600, [&](int64_t n) { o.http_idle_timeout_s = n; })},
+      {"mqtt_block_max_bytes",
+       integer(64, 4 << 20, [&](int64_t n) { o.mqtt_block_max_bytes = n; })},
       {"sys_interval", integer(0, 86400, [&](int64_t n) { o.sys_interval_s = n; })},
       {"max_payload_bytes", integer(256, 1 << 24, [&](int64_t n) { o.max_payload_bytes = n; })},
       {"auto_register", boolean([&](bool b) { o.auto_register = b; })},

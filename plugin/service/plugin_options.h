@@ -50,6 +50,8 @@ struct PluginOptions {
   int64_t url_expiry_s = 86400;    // signed URLs stay valid this long
   int64_t http_max_connections = 256;
   int64_t http_idle_timeout_s = 60;
+  // Largest block a device may ask for over MQTT (Alibaba's file/download).
+  int64_t mqtt_block_max_bytes = 65536;
 
   // One line for the start-up log.
   std::string describe() const;

@@ -1,9 +1,11 @@
-// Fuzz target: every dialect's parser, on every device topic shape. The
-// first input byte picks the topic; the rest is the payload.
+// Fuzz target: every dialect's parser, on every device topic shape, and the
+// aliyun MQTT block download request (whose error reply must always frame).
+// The first input byte picks the topic; the rest is the payload.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "dialects/aliyun_download.h"
 #include "dialects/registry.h"
 
 namespace {
@@ -14,6 +16,7 @@ const char* kTopics[] = {
     "/ota/device/inform/token",    "/ota/device/progress/token",
     "/ota/inform",                 "/ota/progress",
     "$ota/report/pid/dn",          "/ota/device/inform/p/" "\xc3\xa9",
+    "/sys/pk/dn/thing/file/download",
 };
 
 }  // namespace
@@ -30,6 +33,7 @@ std::vector<std::string> fuzz_seeds() {
       std::string("\x07") + R"({"taskId":5,"params":{"step":10,"desc":"d","module":"m"}})",
       std::string("\x08") + R"({"type":"report_version","report":{"version":"1.0"}})",
       std::string("\x08") + R"({"type":"report_progress","report":{"progress":{"state":"fail","percent":"0","result_code":"-4","result_msg":"md5"},"version":"2"}})",
+      std::string("\x0a") + R"({"id":"1","version":"1.0","params":{"fileToken":"default","fileInfo":{"streamId":7,"fileId":1,},"fileBlock":{"size":5120,"offset":0}}})",
   };
 }
 
@@ -46,6 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!d->claims(topic)) continue;
     ota::ParseOutcome o = d->parse(topic, payload, {"client", "user"});
     (void)o;
+  }
+  if (std::optional<ota::DeviceKey> device = ota::match_block_request_topic(topic)) {
+    ota::BlockRequest request;
+    std::string error;
+    const bool ok = ota::parse_block_request(*device, payload, &request, &error);
+    // Whatever was read, the reply is well framed and decodes again.
+    const std::string reply = ok ? ota::encode_block_reply(request, request.offset, "ab", 2)
+                                 : ota::encode_block_error(request, ota::kBlockBadRequest, error);
+    if (!ota::decode_block_reply(reply)) __builtin_trap();
   }
   return 0;
 }

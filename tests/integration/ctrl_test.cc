@@ -303,6 +303,13 @@ TEST_F(CtrlTest, ProductAndStats) {
   EXPECT_TRUE(contains(dialect.err, "dialect 'tencent' is not enabled")) << dialect.describe();
   CtrlRun aliyun = ok({"product", "set", "--product", "pk1", "--dialect", "aliyun"});
   EXPECT_TRUE(matches(aliyun.out, "dialect: +aliyun")) << aliyun.out;
+  EXPECT_TRUE(matches(aliyun.out, "download: +https")) << aliyun.out;
+  CtrlRun mqtt = ok({"product", "set", "--product", "pk1", "--download-protocol", "mqtt"});
+  EXPECT_TRUE(matches(mqtt.out, "download: +mqtt")) << mqtt.out;
+  CtrlRun ftp = ctrl({"product", "set", "--product", "pk1", "--download-protocol", "ftp"});
+  EXPECT_NE(ftp.exit_code, 0) << ftp.describe();
+  EXPECT_TRUE(contains(ftp.err, "--download-protocol must be https or mqtt")) << ftp.describe();
+  ok({"product", "set", "--product", "pk1", "--download-protocol", "https"});
 
   auto d1 = device("pk1", "d1", "1.0.0");
   auto d2 = device("pk1", "d2", "1.0.0");

@@ -419,6 +419,33 @@ TEST(AliyunDialect, EncodesSeedNotification) {
             R"("id":1626969597470,"message":"success"})");
 }
 
+// downloadProtocol "mqtt": an uploaded package (no URL) is named by its
+// stream, as Alibaba's SDK 4.x reads it (dProtocol, then streamId and
+// streamFileId as numbers); an external URL is still sent as a URL.
+TEST(AliyunDialect, EncodesMqttDeliveryForUploadedPackages) {
+  Notification n = seed_notification();
+  n.package.id = 42;
+  n.package.module = "default";
+  n.package.ext_data_json = "";
+  n.package.url = "";
+  n.package.size = 1048576;
+  n.package.sign = n.package.md5 = "0123456789abcdef0123456789abcdef";
+  n.at = 5;
+  ProductConfig product;
+  product.aliyun_code = "1000";
+  product.download_protocol = DownloadProtocol::kMqtt;
+  EXPECT_EQ(AliyunDialect().encode_notification(n, {product, {}}).payload,
+            R"({"code":"1000","data":{"size":1048576,"version":"2.0.0",)"
+            R"("dProtocol":"mqtt","streamId":42,"streamFileId":1,)"
+            R"("sign":"0123456789abcdef0123456789abcdef","signMethod":"Md5",)"
+            R"("md5":"0123456789abcdef0123456789abcdef"},)"
+            R"("id":"5","message":"success"})");
+  n.package.url = "https://objects.example/fw.bin";
+  const std::string with_url = AliyunDialect().encode_notification(n, {product, {}}).payload;
+  EXPECT_NE(with_url.find(R"("url":"https://objects.example/fw.bin")"), std::string::npos);
+  EXPECT_EQ(with_url.find("dProtocol"), std::string::npos);
+}
+
 TEST(AliyunDialect, EncodesDefaultModuleWithoutModuleOrExtData) {
   Notification n = seed_notification();
   n.package.module = "default";

@@ -19,6 +19,19 @@ TEST(PluginOptions, DefaultsWithOnlyTheRequiredPath) {
   EXPECT_TRUE(o.value().auto_register);
   EXPECT_EQ(o.value().sync_interval_ms, 1000);
   EXPECT_FALSE(o.value().consume_device_messages);
+  EXPECT_EQ(o.value().mqtt_block_max_bytes, 65536);
+}
+
+TEST(PluginOptions, MqttBlockMaxBytes) {
+  Result<PluginOptions> o =
+      parse_plugin_options({{"db_path", "/d"}, {"mqtt_block_max_bytes", "5120"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o.value().mqtt_block_max_bytes, 5120);
+  EXPECT_NE(o.value().describe().find("mqtt_block_max_bytes=5120"), std::string::npos);
+  o = parse_plugin_options({{"db_path", "/d"}, {"mqtt_block_max_bytes", "63"}});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error(),
+            "plugin_opt_mqtt_block_max_bytes '63' must be an integer from 64 to 4194304");
 }
 
 TEST(PluginOptions, MissingDbPathIsAnError) {

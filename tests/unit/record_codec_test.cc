@@ -251,6 +251,38 @@ TEST(RecordCodec, TrailingBytesAreCorrupt) {
   expect_corrupt(decode_task, encode_task(full_task()) + '\0', "task");
 }
 
+TEST(RecordCodec, ProductConfigRoundTripKeepsDownloadProtocol) {
+  ProductConfig c;
+  c.product = "a1B2c3D4e5F";
+  c.dialect = "aliyun";
+  c.aliyun_code = "1000";
+  c.download_protocol = DownloadProtocol::kMqtt;
+  EXPECT_EQ(decode_product_config(encode_product_config(c)), c);
+  EXPECT_EQ(decode_product_config(encode_product_config(ProductConfig{})), ProductConfig{});
+}
+
+// Records written before MQTT delivery existed (format 1, no protocol byte)
+// still decode, as HTTPS products.
+TEST(RecordCodec, ProductConfigFormatOneDecodesAsHttps) {
+  ProductConfig c;
+  c.product = "p";
+  c.dialect = "aliyun";
+  c.require_verified = true;
+  c.download_protocol = DownloadProtocol::kMqtt;
+  std::string bytes = encode_product_config(c);
+  ASSERT_EQ(bytes.back(), '\x01');  // the protocol byte comes last
+  bytes.pop_back();
+  bytes[0] = 1;
+  c.download_protocol = DownloadProtocol::kHttps;
+  EXPECT_EQ(decode_product_config(bytes), c);
+}
+
+TEST(RecordCodec, ProductConfigUnknownDownloadProtocolIsCorrupt) {
+  std::string bytes = encode_product_config(ProductConfig{});
+  bytes.back() = 2;
+  EXPECT_THROW(decode_product_config(bytes), StoreError);
+}
+
 TEST(RecordCodec, UnknownFormatIsCorrupt) {
   std::string bytes = encode_job(full_job());
   bytes[0] = 99;
