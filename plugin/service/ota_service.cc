@@ -241,11 +241,26 @@ void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
   }
   if (const auto* query = std::get_if<UpgradeQuery>(&parsed.event)) {
     std::optional<Notification> pending = engine_->pending_notification(*query, now);
+    const ProductConfig config = product_config(key.product);
+    // An uploaded package is answered with a fresh signed URL, as pushed
+    // notifications are; without one the device is told "nothing pending".
+    if (pending && !resolve_delivery(*pending, config)) pending.reset();
     OutboundMessage reply = dialect.encode_query_reply(
         *query, parsed.message_id, pending ? &*pending : nullptr,
-        {product_config(key.product), presence_.client_id(key)});
+        {config, presence_.client_id(key)});
     if (!reply.topic.empty()) pending_.push_back(std::move(reply));
   }
+}
+
+bool OtaService::resolve_delivery(Notification& n, const ProductConfig& config) {
+  // MQTT delivery needs no URL: the dialect names the stream instead.
+  if (!n.package.url.empty() || config.download_protocol == DownloadProtocol::kMqtt) return true;
+  n.package.url = download_url(n, n.at);
+  if (!n.package.url.empty()) return true;
+  log_(LogLevel::kError, "mosquitto-ota: package " + std::to_string(n.package.id) +
+       " is an uploaded file, but no download server is configured "
+       "(plugin_opt_http_public_url): cannot notify " + n.device.device);
+  return false;
 }
 
 void OtaService::handle_app_request(std::string_view topic, std::string_view payload,
@@ -384,16 +399,7 @@ void OtaService::count_download(const DeviceKey& device, std::string_view packag
 void OtaService::queue_notifications(Outbox& out) {
   for (Notification& n : out) {
     const ProductConfig config = product_config(n.device.product);
-    // MQTT delivery needs no URL: the dialect names the stream instead.
-    if (n.package.url.empty() && config.download_protocol != DownloadProtocol::kMqtt) {
-      n.package.url = download_url(n, n.at);
-      if (n.package.url.empty()) {
-        log_(LogLevel::kError, "mosquitto-ota: package " + std::to_string(n.package.id) +
-             " is an uploaded file, but no download server is configured "
-             "(plugin_opt_http_public_url): cannot notify " + n.device.device);
-        continue;
-      }
-    }
+    if (!resolve_delivery(n, config)) continue;
     // A device that subscribes and then reports its old version in the same
     // loop iteration would otherwise be told twice.
     if (!notified_in_batch_.insert({n.device, n.job_id}).second) continue;

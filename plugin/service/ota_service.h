@@ -95,6 +95,9 @@ class OtaService {
   OtaService(const PluginOptions& options, Logger logger,
              std::unique_ptr<LmdbStore> store);
   std::string download_url(const Notification& n, TimeMs now) const;
+  // Fills in how the device gets the bytes (a signed URL for an uploaded
+  // package over HTTPS); false, logged, when it cannot be told.
+  bool resolve_delivery(Notification& n, const ProductConfig& config);
   void drain_http_events();
   // Bytes served to `device` of `package`, into the service's counters and
   // the device's active job's (when it is for that package).

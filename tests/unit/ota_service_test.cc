@@ -296,3 +296,48 @@ TEST_F(OtaServiceTest, SysTopicsAreRetainedAndFinishedJobsAreCleared) {
 
 }  // namespace
 }  // namespace ota
+
+namespace ota {
+namespace {
+
+// A device that pulls (Alink firmware/get) the upgrade of an uploaded
+// package gets a signed URL, as a pushed notification carries.
+TEST_F(OtaServiceTest, PullOfAnUploadedPackageCarriesASignedUrl) {
+  PluginOptions o;
+  o.firmware_dir = tmp_.sub("firmware");
+  o.http_public_url = "https://fw.example:8880";
+  o.url_secret_file = tmp_.sub("url-secret");
+  open(o);
+  // "hello" and its SHA-256.
+  const std::string sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+  json::JsonPtr begin = command(R"({"command":"beginUpload","size":5,"sha256":")" + sha + "\"}");
+  const json_t* upload = json_object_get(json_object_get(response(begin), "data"), "upload");
+  ASSERT_NE(upload, nullptr) << error_of(begin);
+  const std::string id = json_string_value(json_object_get(upload, "id"));
+  ASSERT_EQ(error_of(command(R"({"command":"uploadChunk","uploadId":")" + id +
+                             R"(","offset":0,"data":"aGVsbG8="})")), "");
+  ASSERT_EQ(error_of(command(R"({"command":"finishUpload","uploadId":")" + id + "\"}")), "");
+  ASSERT_EQ(error_of(command(R"({"command":"createPackage","product":"pk","version":"2.0.0","fileSha256":")" +
+                             sha + R"(","signMethod":"SHA256"})")), "");
+  device("/ota/device/inform/pk/d1", kInform);
+  ASSERT_EQ(error_of(command(R"({"command":"createJob","packageId":1,"devices":["d1"]})")), "");
+  for (int i = 0; i < 3; ++i) flushed_ = service_->flush(now_);
+
+  device("/sys/pk/d1/thing/ota/firmware/get", R"({"id":"7","version":"1.0","params":{}})");
+  std::vector<OutboundMessage> out = service_->flush(now_);
+  const OutboundMessage* reply = nullptr;
+  for (const OutboundMessage& m : out) {
+    if (m.topic == "/sys/pk/d1/thing/ota/firmware/get_reply") reply = &m;
+  }
+  ASSERT_NE(reply, nullptr);
+  std::string error;
+  json::JsonPtr r = json::parse(reply->payload, &error);
+  ASSERT_TRUE(r) << error;
+  const json_t* url = json_object_get(json_object_get(r.get(), "data"), "url");
+  ASSERT_TRUE(json_is_string(url)) << reply->payload;
+  EXPECT_EQ(std::string(json_string_value(url)).rfind("https://fw.example:8880/", 0), 0u)
+      << reply->payload;
+}
+
+}  // namespace
+}  // namespace ota
