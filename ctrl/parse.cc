@@ -39,18 +39,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 int64_t parse_duration(std::string_view text) {
@@ -281,63 +269,6 @@ std::string parse_hex(std::string_view text, size_t digits, std::string_view wha
   return out;
 }
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    out += kBase64Alphabet[v >> 18 & 63];
-    out += kBase64Alphabet[v >> 12 & 63];
-    out += kBase64Alphabet[v >> 6 & 63];
-    out += kBase64Alphabet[v & 63];
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const uint32_t v = byte(i) << 16;
-    out += kBase64Alphabet[v >> 18 & 63];
-    out += kBase64Alphabet[v >> 12 & 63];
-    out += "==";
-  } else if (rest == 2) {
-    const uint32_t v = byte(i) << 16 | byte(i + 1) << 8;
-    out += kBase64Alphabet[v >> 18 & 63];
-    out += kBase64Alphabet[v >> 12 & 63];
-    out += kBase64Alphabet[v >> 6 & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      if (c == '=' && last && k >= 2) {
-        v[k] = 0;
-        pad++;
-        continue;
-      }
-      if (pad > 0) return std::nullopt;  // data after '='
-      v[k] = base64_value(c);
-      if (v[k] < 0) return std::nullopt;
-    }
-    const uint32_t n = static_cast<uint32_t>(v[0]) << 18 | static_cast<uint32_t>(v[1]) << 12 |
-                       static_cast<uint32_t>(v[2]) << 6 | static_cast<uint32_t>(v[3]);
-    // Non-canonical padding bits are an error.
-    if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) return std::nullopt;
-    out += static_cast<char>(n >> 16 & 0xff);
-    if (pad < 2) out += static_cast<char>(n >> 8 & 0xff);
-    if (pad < 1) out += static_cast<char>(n & 0xff);
-  }
-  return out;
-}
 
 std::string format_duration(int64_t seconds) {
   if (seconds <= 0) return seconds == 0 ? "0s" : "-" + format_duration(-seconds);

@@ -59,11 +59,6 @@ std::vector<CountOrPercent> parse_groups(std::string_view text);
 // Hex digits of exactly `digits` characters (lower-cased).
 std::string parse_hex(std::string_view text, size_t digits, std::string_view what);
 
-// Standard base64 (RFC 4648, with padding).
-std::string base64_encode(std::string_view bytes);
-// Decodes standard base64 (padding required, no whitespace); nullopt when
-// the text is not valid base64.
-std::optional<std::string> base64_decode(std::string_view text);
 
 // Display helpers.
 std::string format_duration(int64_t seconds);      // 5400 -> "1h30m"

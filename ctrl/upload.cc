@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "output.h"
 #include "parse.h"
+#include "json/base64.h"
 
 namespace ota::ctrl {
 namespace {
@@ -210,7 +211,7 @@ UploadedFile upload_file(ControlClient& client, const UploadOptions& options) {
       JsonPtr chunk = make_command("uploadChunk");
       set_str(chunk.get(), "uploadId", id);
       set_int(chunk.get(), "offset", static_cast<int64_t>(next));
-      set_str(chunk.get(), "data", base64_encode(read_at(f.fd, next, n, path)));
+      set_str(chunk.get(), "data", base64::encode(read_at(f.fd, next, n, path)));
       in_flight.push_back({client.send(std::move(chunk)), next + n});
       next += n;
     }

@@ -2,31 +2,14 @@
 // over MQTT in chunks into the content-addressed firmware store. An upload
 // survives a broker restart; beginUpload of a file with an unfinished
 // upload returns that upload, so a client resumes from `received`.
-#include <openssl/evp.h>
-
 #include "control/command.h"
 #include "delivery/firmware_store.h"
+#include "json/base64.h"
 
 namespace ota {
 namespace {
 
 constexpr size_t kMaxChunkBytes = 4 << 20;
-
-// Standard base64 with padding, through OpenSSL.
-std::optional<std::string> decode_base64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') padding++;
-  if (text.size() > 1 && text[text.size() - 2] == '=') padding++;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
 
 json_t* upload_json(const UploadStatus& s) {
   json_t* j = json_object();
@@ -81,7 +64,7 @@ CommandReply upload_chunk_command(CommandContext& ctx, const json_t* cmd) {
   Result<FirmwareStore*> store = firmware(ctx);
   if (!store) return Error{store.error()};
   if (offset < 0) return Error{"field 'offset' must not be negative"};
-  std::optional<std::string> bytes = decode_base64(data);
+  std::optional<std::string> bytes = base64::decode(data);
   if (!bytes) return Error{"field 'data' must be standard base64"};
   if (bytes->size() > kMaxChunkBytes) return Error{"a chunk must be at most 4 MiB"};
   Result<UploadStatus> status =

@@ -3,7 +3,6 @@
 // of mosquitto_ota_ctrl's tests.
 #include <gtest/gtest.h>
 
-#include <random>
 
 #include "errors.h"
 #include "options.h"
@@ -65,35 +64,6 @@ TEST(CtrlParseTest, Times) {
   }
   EXPECT_EQ(format_time_s(1767225600), "2026-01-01T00:00:00Z");
   EXPECT_EQ(format_time_ms(1767225600999), "2026-01-01T00:00:00Z");
-}
-
-TEST(CtrlParseTest, Base64KnownVectors) {
-  // RFC 4648 section 10.
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
-  for (auto [plain, encoded] : vectors) {
-    EXPECT_EQ(base64_encode(plain), encoded);
-    EXPECT_EQ(base64_decode(encoded), std::optional<std::string>(plain));
-  }
-  EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00\x01", 4)), "//4AAQ==");
-}
-
-TEST(CtrlParseTest, Base64RoundTripsRandomBytes) {
-  std::mt19937 rng(42);
-  for (size_t n : {1u, 2u, 3u, 4u, 5u, 255u, 256u, 257u, 1000u, 262144u}) {
-    std::string bytes(n, '\0');
-    for (char& c : bytes) c = static_cast<char>(rng());
-    const std::string encoded = base64_encode(bytes);
-    EXPECT_EQ(encoded.size(), (n + 2) / 3 * 4);
-    EXPECT_EQ(base64_decode(encoded), std::optional<std::string>(bytes)) << n << " bytes";
-  }
-}
-
-TEST(CtrlParseTest, Base64RejectsBadText) {
-  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v!", "Zg==Zg==", "Zm=v", "Zh==", "Zm9 "}) {
-    EXPECT_EQ(base64_decode(bad), std::nullopt) << "'" << bad << "'";
-  }
 }
 
 TEST(CtrlParseTest, GroupsThresholdsPercents) {

@@ -17,6 +17,7 @@
 #include "http_test_client.h"
 #include "parse.h"
 #include "upload.h"
+#include "json/base64.h"
 
 namespace ota::test {
 namespace {
@@ -172,7 +173,7 @@ TEST_F(CtrlUploadTest, ResumesAnUnfinishedUpload) {
   std::string first(1u << 20, '\0');
   std::ifstream(file, std::ios::binary).read(first.data(), static_cast<std::streamsize>(first.size()));
   JsonPtr chunk = admin().send("uploadChunk", R"({"uploadId":")" + id + R"(","offset":0,"data":")" +
-                                                  ctrl::base64_encode(first) + R"("})");
+                                                  base64::encode(first) + R"("})");
   ASSERT_TRUE(chunk && response_data(chunk.get())) << json_text(chunk.get());
 
   CtrlRun add = ctrl_long({"package", "add", "--product", "pk1", "--version", "2.0.0", "--file",

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "dialect_support.h"
+#include "json/base64.h"
 
 namespace ota::test::dialect_test {
 namespace {
@@ -61,14 +62,6 @@ std::string hex_digest(const EVP_MD* md, const std::string& bytes) {
   return hex;
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 // A download_reply split the way the SDK reads it.
 struct Reply {
@@ -140,7 +133,7 @@ class MqttBlockDownloadTest : public DialectTest {
     for (size_t off = 0; off < bytes.size(); off += kChunk) {
       EXPECT_TRUE(api().run("uploadChunk", R"({"uploadId":")" + id + R"(","offset":)" +
                                                std::to_string(off) + R"(,"data":")" +
-                                               base64(std::string_view(bytes).substr(off, kChunk)) +
+                                               base64::encode(std::string_view(bytes).substr(off, kChunk)) +
                                                "\"}", "upload"));
     }
     EXPECT_TRUE(api().run("finishUpload", R"({"uploadId":")" + id + "\"}", "file"));
