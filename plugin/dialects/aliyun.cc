@@ -326,20 +326,37 @@ OutboundMessage AliyunDialect::encode_query_reply(
 }
 
 std::optional<DeviceKey> AliyunDialect::subscriber_device(std::string_view topic,
-                                                         const DeviceConnection&) const {
-  if (!topic.starts_with(kUpgradePrefix)) return std::nullopt;
-  std::string_view rest = topic.substr(kUpgradePrefix.size());
-  const size_t slash = rest.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
+                                                         const DeviceConnection& from) const {
+  std::array<std::string_view, 2> levels;  // {pk}, {dn}: names or '+'
+  if (!topic.starts_with(kUpgradePrefix) ||
+      !split_levels(topic.substr(kUpgradePrefix.size()), levels)) {
     return std::nullopt;
   }
-  std::string_view dn = rest.substr(slash + 1);
-  // Wildcards (a logger's subscription) do not name one device.
-  if (dn.find_first_of("/+#") != std::string_view::npos ||
-      rest.substr(0, slash).find_first_of("+#") != std::string_view::npos) {
+  const auto is_name = [](std::string_view level) {
+    return level.find_first_of("+#") == std::string_view::npos;
+  };
+  if (is_name(levels[0]) && is_name(levels[1])) {
+    return DeviceKey{std::string(levels[0]), std::string(levels[1])};
+  }
+  // Alibaba's device SDK 4.x subscribes to /ota/device/upgrade/+/+ and
+  // connects with the username "{dn}&{pk}": the connection names the
+  // device. Other wildcard subscribers (loggers) name none.
+  const size_t amp = from.username.find('&');
+  if (amp == std::string_view::npos) return std::nullopt;
+  const std::string_view dn = from.username.substr(0, amp);
+  const std::string_view pk = from.username.substr(amp + 1);
+  const auto valid_name = [&](std::string_view name) {
+    return !name.empty() && is_name(name) && fields::name_fits(name) &&
+           name.find_first_of("/&") == std::string_view::npos;
+  };
+  // Each level is '+' or exactly the connection's own name.
+  const auto matches = [](std::string_view level, std::string_view name) {
+    return level == "+" || level == name;
+  };
+  if (!valid_name(dn) || !valid_name(pk) || !matches(levels[0], pk) || !matches(levels[1], dn)) {
     return std::nullopt;
   }
-  return DeviceKey{std::string(rest.substr(0, slash)), std::string(dn)};
+  return DeviceKey{std::string(pk), std::string(dn)};
 }
 
 }  // namespace ota

@@ -311,5 +311,38 @@ TEST_F(DialectAliyunPullTest, MalformedFirmwareGetIsAnsweredOnGetReply) {
   EXPECT_NE(*code, 200) << reply->payload;
 }
 
+// Alibaba's device SDK 4.x listens on /ota/device/upgrade/+/+ with the
+// username "{dn}&{pk}": that subscription alone makes the device online (a
+// logger's wildcard does not), and the notification it causes reaches it.
+TEST_F(DialectAliyunPullTest, SdkWildcardSubscriptionMakesItsDeviceOnline) {
+  const std::string dn = "sdk4";
+  {
+    MqttClient once;  // registers the device, then leaves: offline
+    ASSERT_TRUE(once.connect(broker().port(), "boot"));
+    ASSERT_TRUE(once.publish(inform_topic(kSagoo, dn), R"({"id":"1","params":{"version":"1.0"}})"));
+  }
+  ASSERT_TRUE(wait_online(kSagoo, dn, false));
+  MqttClient logger;
+  ASSERT_TRUE(logger.connect(broker().port(), "logger", std::string("logger")));
+  ASSERT_TRUE(logger.subscribe("/ota/device/upgrade/+/+", 1));
+  ASSERT_TRUE(wait_online(kSagoo, dn, false));
+
+  MqttClient sdk;
+  ASSERT_TRUE(sdk.connect(broker().port(), "sdk4-client", dn + "&" + kSagoo));
+  ASSERT_TRUE(sdk.subscribe("/ota/device/upgrade/+/+", 1));
+  ASSERT_TRUE(wait_online(kSagoo, dn, true));
+  const long long pkg = create_package(std::string(R"({"product":")") + kSagoo +
+                                       R"(","version":"2.0","url":"https://fw.example/2.bin",)"
+                                       R"("size":10,"sign":")" + kFwSign + R"(","signMethod":"MD5"})");
+  ASSERT_GT(pkg, 0);
+  ASSERT_GT(create_job(pkg, {dn}), 0);
+  auto push = sdk.wait_message(upgrade_topic(kSagoo, dn));
+  ASSERT_TRUE(push.has_value()) << "no notification for the wildcard subscriber";
+
+  // Unsubscribing (the broker's ACL check sees it) takes it offline again.
+  ASSERT_EQ(mosquitto_unsubscribe(sdk.handle(), nullptr, "/ota/device/upgrade/+/+"), MOSQ_ERR_SUCCESS);
+  EXPECT_TRUE(wait_online(kSagoo, dn, false));
+}
+
 }  // namespace
 }  // namespace ota::test::dialect_test

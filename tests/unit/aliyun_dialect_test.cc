@@ -750,3 +750,29 @@ TEST(AliyunDialect, MadeByTheRegistry) {
 
 }  // namespace
 }  // namespace ota
+
+namespace ota {
+namespace {
+
+// Presence: a subscription to one device's upgrade topic names it; the SDK
+// 4.x wildcard names the device of the connection's "{dn}&{pk}" username.
+TEST(AliyunDialect, SubscriberDeviceFromTopicOrSdkUsername) {
+  AliyunDialect d;
+  EXPECT_EQ(d.subscriber_device("/ota/device/upgrade/pk/dn", {"c", ""}), (DeviceKey{"pk", "dn"}));
+  EXPECT_EQ(d.subscriber_device("/ota/device/upgrade/+/+", {"c", "dn&pk"}), (DeviceKey{"pk", "dn"}));
+  EXPECT_EQ(d.subscriber_device("/ota/device/upgrade/pk/+", {"c", "dn&pk"}), (DeviceKey{"pk", "dn"}));
+  EXPECT_EQ(d.subscriber_device("/ota/device/upgrade/+/dn", {"c", "dn&pk"}), (DeviceKey{"pk", "dn"}));
+  for (const std::string& user : std::vector<std::string>{"", "logger", "&pk", "dn&", "d/n&pk", "dn&p+k", "dn&pk&x",
+                                 std::string(129, 'd') + "&pk"}) {
+    EXPECT_EQ(d.subscriber_device("/ota/device/upgrade/+/+", {"c", user}), std::nullopt) << user;
+  }
+  // A filter naming another product or device, or a multi-level wildcard.
+  for (const char* topic : {"/ota/device/upgrade/other/+", "/ota/device/upgrade/+/other",
+                            "/ota/device/upgrade/#", "/ota/device/upgrade/+/+/x",
+                            "/ota/device/upgrade/p+/dn", "/ota/device/inform/+/+"}) {
+    EXPECT_EQ(d.subscriber_device(topic, {"c", "dn&pk"}), std::nullopt) << topic;
+  }
+}
+
+}  // namespace
+}  // namespace ota

@@ -90,7 +90,7 @@ TEST(DialectRegistry, EachSubscriptionHasOneOwner) {
       {"/ota/device/upgrade/token", "thingspanel", {"thingspanel", "token"}},
       {"/ota/upgrade", "ctwing", {"ctwing", "client"}},
       {"$ota/update/pid/dn", "tencent", {"pid", "dn"}},
-      {"/ota/device/upgrade/+/+", "", {}},
+      {"/ota/device/upgrade/+/+", "", {}},  // username "user" names no device
       {"#", "", {}},
       {"/ota/device/inform/pk/dn", "", {}},
   };
