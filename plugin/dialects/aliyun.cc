@@ -1,6 +1,7 @@
 #include "dialects/aliyun.h"
 
 #include <array>
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -99,6 +100,70 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* params) {
   }
   report.step = static_cast<int32_t>(step);
   return ParseOutcome::of(std::move(report));
+}
+
+// The hot path: an inform or progress report whose every field is what the
+// full path (parse_inform, parse_progress) accepts, read without a jansson
+// DOM. Anything else, every malformed message included, returns nullopt and
+// takes the full path, which decides and explains; flat_json_fuzz checks
+// that both paths give the same outcome.
+std::optional<ParseOutcome> parse_flat(flat_json::Reader& reader, TopicKind kind,
+                                       const DeviceKey& device, std::string_view payload) {
+  using Kind = flat_json::Scalar::Kind;
+  if (!reader.read(payload, "params") || !reader.has_nested()) return std::nullopt;
+  std::string id;
+  if (const flat_json::Scalar* v = reader.top().find("id")) {
+    if (v->kind == Kind::kString) {
+      id = v->text;
+    } else if (v->kind == Kind::kInteger && v->integer >= 0) {
+      id = std::to_string(v->integer);
+    } else {
+      return std::nullopt;
+    }
+  }
+  const flat_json::Members& params = reader.nested();
+  std::string module(kDefaultModule);
+  if (const flat_json::Scalar* m = params.find("module")) {
+    if (m->kind != Kind::kString || m->text.size() > fields::kMaxModuleBytes) return std::nullopt;
+    if (!m->text.empty()) module = m->text;
+  }
+  ParseOutcome out;
+  if (kind == TopicKind::kInform) {
+    const flat_json::Scalar* v = params.find("version");
+    if (v == nullptr || v->kind != Kind::kString || v->text.empty() ||
+        v->text.size() > fields::kMaxVersionBytes) {
+      return std::nullopt;
+    }
+    out = ParseOutcome::of(VersionReport{device, std::move(module), std::string(v->text)});
+  } else {
+    const flat_json::Scalar* s = params.find("step");
+    int64_t step = 0;
+    if (s != nullptr && s->kind == Kind::kInteger) {
+      step = s->integer;
+    } else if (s != nullptr && s->kind == Kind::kString) {
+      const char* end = s->text.data() + s->text.size();
+      auto [ptr, ec] = std::from_chars(s->text.data(), end, step);
+      if (ec != std::errc() || ptr != end) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+    if (step < fields::kMinStep || step > fields::kMaxStep) return std::nullopt;
+    std::string desc;
+    if (const flat_json::Scalar* d = params.find("desc")) {
+      if (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength) {
+        return std::nullopt;
+      }
+      desc = d->text;
+    }
+    ProgressReport report;
+    report.device = device;
+    report.module = std::move(module);
+    report.step = static_cast<int32_t>(step);
+    report.desc = std::move(desc);
+    out = ParseOutcome::of(std::move(report));
+  }
+  out.message_id = std::move(id);
+  return out;
 }
 
 // SDK v3: {"id","params":{"version"}}. It names no module, so the query is
@@ -239,6 +304,11 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
         std::to_string(kMaxDeviceNameBytes) + " bytes each");
   }
   DeviceKey device{std::string(t->product), std::string(t->device)};
+  if (fast_reports_ && (t->kind == TopicKind::kInform || t->kind == TopicKind::kProgress)) {
+    if (std::optional<ParseOutcome> fast = parse_flat(flat_, t->kind, device, payload)) {
+      return std::move(*fast);
+    }
+  }
 
   std::string error;
   std::string id;

@@ -19,11 +19,15 @@
 #include <string_view>
 
 #include "dialects/dialect.h"
+#include "json/flat_json.h"
 
 namespace ota {
 
 class AliyunDialect final : public Dialect {
  public:
+  // `fast_reports`: read well-formed inform and progress reports with
+  // flat_json (no jansson DOM); off only to compare the two paths (fuzz).
+  explicit AliyunDialect(bool fast_reports = true) : fast_reports_(fast_reports) {}
   std::string_view name() const override { return "aliyun"; }
   bool claims(std::string_view topic) const override;
   ParseOutcome parse(std::string_view topic, std::string_view payload,
@@ -45,6 +49,11 @@ class AliyunDialect final : public Dialect {
                                      const std::string& message_id,
                                      const Notification* pending,
                                      const EncodeContext& ctx) const override;
+ private:
+  bool fast_reports_;
+  // Scratch buffers of the fast path, reused between messages (the broker
+  // calls parse() on one thread).
+  mutable flat_json::Reader flat_;
 };
 
 }  // namespace ota
