@@ -225,8 +225,8 @@ void OtaService::handle_event(const Dialect& dialect, ParseOutcome& parsed,
   }
   // The device speaks: it is reachable on this connection (before the
   // engine runs, so that a notification it causes can be addressed to it).
-  const bool was_online = presence_.is_online(key);
-  presence_.seen(key, client.handle, client.client_id);
+  // One lookup: seen() says whether the device was offline before.
+  const bool was_online = !presence_.seen(key, client.handle, client.client_id);
   Outbox out;
   const ReportOutcome outcome = engine_->on_event(parsed.event, now, out);
   queue_notifications(out);
