@@ -56,20 +56,12 @@ CommandReply list_bindings_command(CommandContext& ctx, const json_t* cmd) {
       !get_paging(cmd, &paging, &error)) {
     return Error{error};
   }
-  json_t* list = json_array();
-  size_t matched = 0;
-  bool more = false;
+  PageBuilder page(paging);
   ctx.store.for_each_binding(user, [&](const Binding& b) {
     if (!product.empty() && b.device.product != product) return true;
-    if (matched++ < paging.offset) return true;
-    if (json_array_size(list) == paging.count) {
-      more = true;
-      return false;
-    }
-    json_array_append_new(list, binding_json(b));
-    return true;
+    return page.offer([&] { return binding_json(b); });
   });
-  return page_reply("bindings", list, paging, more);
+  return page.reply("bindings");
 }
 
 }  // namespace ota

@@ -86,13 +86,13 @@ bool get_paging(const json_t* command, Paging* out, std::string* error) {
   return true;
 }
 
-CommandReply page_reply(const char* key, json_t* items, const Paging& paging, bool more) {
+CommandReply PageBuilder::reply(const char* key) {
   json::JsonPtr data(json_object());
-  const size_t n = json_array_size(items);
-  json_object_set_new(data.get(), key, items);
-  json_object_set_new(data.get(), "offset", json_integer(static_cast<json_int_t>(paging.offset)));
+  const size_t n = json_array_size(items_.get());
+  json_object_set_new(data.get(), key, items_.release());
+  json_object_set_new(data.get(), "offset", json_integer(static_cast<json_int_t>(paging_.offset)));
   json_object_set_new(data.get(), "count", json_integer(static_cast<json_int_t>(n)));
-  json_object_set_new(data.get(), "more", json_boolean(more));
+  json_object_set_new(data.get(), "more", json_boolean(more_));
   return data;
 }
 

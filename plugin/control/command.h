@@ -85,7 +85,32 @@ struct Paging {
   size_t count = 100;
 };
 bool get_paging(const json_t* command, Paging* out, std::string* error);
-// {"<key>": items, "offset": n, "count": items, "more": bool}
-CommandReply page_reply(const char* key, json_t* items, const Paging& paging, bool more);
+
+// One page of a listing, built while the store is visited: skips `offset`
+// matches, keeps `count`, and notes whether more follow.
+class PageBuilder {
+ public:
+  explicit PageBuilder(const Paging& paging) : paging_(paging), items_(json_array()) {}
+  // Offers the next match; `make` (returning a new json_t*) runs only for
+  // matches on the page. False once the page is full: stop the visit.
+  template <typename Make>
+  bool offer(Make make) {
+    if (matched_++ < paging_.offset) return true;
+    if (json_array_size(items_.get()) == paging_.count) {
+      more_ = true;
+      return false;
+    }
+    json_array_append_new(items_.get(), make());
+    return true;
+  }
+  // {"<key>": items, "offset": n, "count": items, "more": bool}
+  CommandReply reply(const char* key);
+
+ private:
+  Paging paging_;
+  json::JsonPtr items_;
+  size_t matched_ = 0;
+  bool more_ = false;
+};
 
 }  // namespace ota

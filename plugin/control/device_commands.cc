@@ -68,9 +68,7 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
     return Error{"field 'state' must be a task state: CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS, "
                  "SUCCEEDED, FAILED or CANCELED"};
   }
-  json_t* list = json_array();
-  size_t matched = 0;
-  bool more = false;
+  PageBuilder page(paging);
   ctx.store.for_each_device(product, "", [&](const Device& d) {
     if (!version.empty()) {
       auto m = d.modules.find(module);
@@ -83,18 +81,14 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
       latest = latest_task(ctx.store, d.key);
       if (!latest || latest->state != *wanted_state) return true;
     }
-    if (matched++ < paging.offset) return true;
-    if (json_array_size(list) == paging.count) {
-      more = true;
-      return false;
-    }
-    json_t* j = device_json(d, online);
-    if (!latest) latest = latest_task(ctx.store, d.key);
-    json_object_set_new(j, "lastTask", latest ? task_json(*latest, false) : json_null());
-    json_array_append_new(list, j);
-    return true;
+    return page.offer([&] {
+      json_t* j = device_json(d, online);
+      if (!latest) latest = latest_task(ctx.store, d.key);
+      json_object_set_new(j, "lastTask", latest ? task_json(*latest, false) : json_null());
+      return j;
+    });
   });
-  return page_reply("devices", list, paging, more);
+  return page.reply("devices");
 }
 
 }  // namespace ota

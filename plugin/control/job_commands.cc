@@ -184,23 +184,17 @@ CommandReply list_jobs_command(CommandContext& ctx, const json_t* cmd) {
   if (!state.empty() && !(wanted = job_state_from_string(state))) {
     return Error{"field 'state' must be one of draft, scheduled, running, paused, completed, canceled"};
   }
-  json_t* list = json_array();
-  size_t matched = 0;
-  bool more = false;
+  PageBuilder page(paging);
   ctx.store.for_each_job([&](const Job& job) {
     if ((!product.empty() && job.product != product) || (wanted && job.state != *wanted)) {
       return true;
     }
-    if (matched++ < paging.offset) return true;
-    if (json_array_size(list) == paging.count) {
-      more = true;
-      return false;
-    }
-    const TaskCounts counts = ctx.store.job_task_counts(job.id);
-    json_array_append_new(list, job_json(job, &counts));
-    return true;
+    return page.offer([&] {
+      const TaskCounts counts = ctx.store.job_task_counts(job.id);
+      return job_json(job, &counts);
+    });
   });
-  return page_reply("jobs", list, paging, more);
+  return page.reply("jobs");
 }
 
 CommandReply pause_job_command(CommandContext& ctx, const json_t* cmd) {

@@ -113,20 +113,12 @@ CommandReply list_packages_command(CommandContext& ctx, const json_t* cmd) {
       !get_paging(cmd, &paging, &error)) {
     return Error{error};
   }
-  json_t* list = json_array();
-  size_t matched = 0;
-  bool more = false;
+  PageBuilder page(paging);
   ctx.store.for_each_package([&](const Package& p) {
     if (!product.empty() && p.product != product) return true;
-    if (matched++ < paging.offset) return true;
-    if (json_array_size(list) == paging.count) {
-      more = true;
-      return false;
-    }
-    json_array_append_new(list, package_json(p));
-    return true;
+    return page.offer([&] { return package_json(p); });
   });
-  return page_reply("packages", list, paging, more);
+  return page.reply("packages");
 }
 
 CommandReply delete_package_command(CommandContext& ctx, const json_t* cmd) {
