@@ -30,7 +30,7 @@
 
 #include <mosquitto.h>
 
-#include "service/ota_service.h"
+#include "assembly/service_assembly.h"
 
 namespace {
 
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   s.control_topic = control_topic;
   s.response_topic = response_topic;
   s.admin = options.value().admins.empty() ? "" : options.value().admins.front();
-  auto opened = ota::OtaService::open(options.value(), [](ota::LogLevel level, const std::string& line) {
+  auto opened = ota::open_ota_service(options.value(), [](ota::LogLevel level, const std::string& line) {
     if (level >= ota::LogLevel::kWarning) std::cerr << line << "\n";
   });
   if (!opened) {

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "service/ota_service.h"
+#include "assembly/service_assembly.h"
 #include "storage/lmdb_store.h"
 
 namespace {
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::string log;
-    auto service = ota::OtaService::open(options.value(), [&](ota::LogLevel, const std::string& l) {
+    auto service = ota::open_ota_service(options.value(), [&](ota::LogLevel, const std::string& l) {
       log += l + "\n";
     });
     if (!service) {

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "service/ota_service.h"
+#include "assembly/service_assembly.h"
 
 // Under callgrind (--collect-atstart=no) only the measured phases count.
 #if __has_include(<valgrind/callgrind.h>)
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   options.db_path = db;
   options.admins = {"admin"};
   options.sys_interval_s = 0;
-  auto opened = ota::OtaService::open(options, [](ota::LogLevel level, const std::string& line) {
+  auto opened = ota::open_ota_service(options, [](ota::LogLevel level, const std::string& line) {
     if (level >= ota::LogLevel::kWarning) std::fprintf(stderr, "%s\n", line.c_str());
   });
   if (!opened) {

@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/store.h"
+#include "engine/transaction.h"
 
 namespace ota {
 
@@ -35,7 +35,7 @@ struct LmdbStoreOptions {
 // Schema version of the databases this build writes and reads.
 inline constexpr uint64_t kLmdbSchemaVersion = 1;
 
-class LmdbStore final : public Store {
+class LmdbStore final : public TransactionalStore {
  public:
   // Opens (creating if missing, one directory level) the store in `dir`.
   // Throws StoreError naming the path and the reason if it cannot, or if
@@ -48,14 +48,13 @@ class LmdbStore final : public Store {
   // Aborts an open transaction, syncs what was committed, and closes.
   ~LmdbStore() override;
 
-  // Commits the open transaction, if any. With `durable`, also flushes every
-  // commit so far to disk before returning.
-  void commit(bool durable);
-  // Discards the open transaction's writes.
-  void abort();
-  bool in_transaction() const;
-  // Flushes every commit so far to disk.
-  void sync();
+  // TransactionalStore (engine/transaction.h): commit(durable) commits the
+  // open transaction, if any, and with `durable` flushes every commit so far
+  // to disk; abort() discards the open transaction's writes; sync() flushes.
+  void commit(bool durable) override;
+  void abort() override;
+  bool in_transaction() const override;
+  void sync() override;
 
   std::optional<Device> get_device(const DeviceKey& key) override;
   void put_device(const Device& device) override;

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "control/control_api.h"
-#include "service/ota_service.h"
+#include "assembly/service_assembly.h"
 
 #define OTA_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -155,7 +155,7 @@ OTA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
     return MOSQ_ERR_INVAL;
   }
   ota::Result<std::unique_ptr<ota::OtaService>> service =
-      ota::OtaService::open(parsed.value(), log_line);
+      ota::open_ota_service(parsed.value(), log_line);
   if (!service) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "mosquitto-ota: cannot start: %s",
                          service.error().c_str());

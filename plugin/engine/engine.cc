@@ -13,10 +13,6 @@ FailReason reason_for_step(int32_t step) {
   }
 }
 
-bool is_notified(TaskState s) {
-  return s == TaskState::kNotified || s == TaskState::kInProgress;
-}
-
 }  // namespace
 
 Engine::Engine(Store& store, EngineOptions options, const Presence* presence)
@@ -89,17 +85,16 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
 ReportOutcome Engine::on_progress_report(const ProgressReport& report,
                                          TimeMs now, Outbox&) {
   if (!store_.get_device(report.device)) return ReportOutcome::kUnknownDevice;
-  std::optional<JobId> job_id = store_.active_job(report.device);
-  if (!job_id || (report.job_id && *report.job_id != *job_id)) {
+  std::optional<ActiveTask> active = active_task(report.device);
+  if (!active || (report.job_id && *report.job_id != active->job.id)) {
     return ReportOutcome::kNoActiveTask;
   }
-  std::optional<Task> task = store_.get_task(*job_id, report.device);
-  if (!task || task->module != report.module || !is_notified(task->state)) {
+  Task* task = &active->task;
+  const Job* job = &active->job;
+  const Package* package = &active->package;
+  if (task->module != report.module || !is_notified(task->state)) {
     return ReportOutcome::kNoActiveTask;
   }
-  std::optional<Job> job = store_.get_job(*job_id);
-  std::optional<Package> package = job ? store_.get_package(job->package_id) : std::nullopt;
-  if (!package) return ReportOutcome::kNoActiveTask;
 
   if (report.step < 0) {
     finish(*task, TaskState::kFailed, reason_for_step(report.step), report.desc, now);
@@ -138,35 +133,38 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
 }
 
 void Engine::on_device_online(const DeviceKey& device, TimeMs now, Outbox& out) {
-  std::optional<JobId> job_id = store_.active_job(device);
-  if (!job_id) return;
-  std::optional<Task> task = store_.get_task(*job_id, device);
-  std::optional<Job> job = store_.get_job(*job_id);
-  if (!task || !job) return;
-  if (task->state == TaskState::kQueued && task->waiting) {
-    task->waiting = false;
-    if (job->state == JobState::kRunning && task->group <= job->current_group) {
-      schedule_push(*job, *task, now);
-      store_.put_job(*job);
+  std::optional<ActiveTask> active = active_task(device);
+  if (!active) return;
+  Task& task = active->task;
+  Job& job = active->job;
+  if (task.state == TaskState::kQueued && task.waiting) {
+    task.waiting = false;
+    if (job.state == JobState::kRunning && task.group <= job.current_group) {
+      schedule_push(job, task, now);
+      store_.put_job(job);
     }
-    save(*task);
-  } else if (is_notified(task->state)) {
-    std::optional<Package> package = store_.get_package(job->package_id);
-    if (package) notify(*task, *job, *package, now, out);
+    save(task);
+  } else if (is_notified(task.state)) {
+    notify(task, job, active->package, now, out);
   }
 }
 
 std::optional<Notification> Engine::pending_notification(const UpgradeQuery& query,
                                                          TimeMs now) {
-  std::optional<JobId> job_id = store_.active_job(query.device);
+  std::optional<ActiveTask> active = active_task(query.device);
+  if (!active || !is_notified(active->task.state)) return std::nullopt;
+  if (!query.module.empty() && query.module != active->task.module) return std::nullopt;
+  return Notification{active->task.device, active->task.job_id, active->package, now};
+}
+
+std::optional<ActiveTask> Engine::active_task(const DeviceKey& device) {
+  std::optional<JobId> job_id = store_.active_job(device);
   if (!job_id) return std::nullopt;
-  std::optional<Task> task = store_.get_task(*job_id, query.device);
-  if (!task || !is_notified(task->state)) return std::nullopt;
-  if (!query.module.empty() && query.module != task->module) return std::nullopt;
-  std::optional<Job> job = store_.get_job(*job_id);
+  std::optional<Task> task = store_.get_task(*job_id, device);
+  std::optional<Job> job = task ? store_.get_job(*job_id) : std::nullopt;
   std::optional<Package> package = job ? store_.get_package(job->package_id) : std::nullopt;
   if (!package) return std::nullopt;
-  return Notification{task->device, task->job_id, *package, now};
+  return ActiveTask{std::move(*task), std::move(*job), std::move(*package)};
 }
 
 void Engine::requeue_waiting_for_device(const DeviceKey& device, TimeMs now) {

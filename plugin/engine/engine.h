@@ -119,6 +119,13 @@ struct JobSpec {
   Threshold failure_threshold;
 };
 
+// A device's active task with the job and package it is for.
+struct ActiveTask {
+  Task task;
+  Job job;
+  Package package;
+};
+
 // A job with the number of its tasks in each state.
 struct JobStatus {
   Job job;
@@ -149,6 +156,10 @@ class Engine {
   // The notification a device asking for its upgrade should get, if any.
   std::optional<Notification> pending_notification(const UpgradeQuery& query,
                                                    TimeMs now);
+
+  // The device's active task (CONFIRM, QUEUED, NOTIFIED or IN_PROGRESS)
+  // with its job and package; nullopt when it has none. Reads only.
+  std::optional<ActiveTask> active_task(const DeviceKey& device);
 
   // Packages.
   Result<Package> create_package(const PackageSpec& spec, TimeMs now);

@@ -198,6 +198,12 @@ inline bool is_active(TaskState s) {
          s == TaskState::kNotified || s == TaskState::kInProgress;
 }
 
+// The device was told of its upgrade and has not finished it: it may
+// download the package, report progress, and is re-notified to resume.
+inline bool is_notified(TaskState s) {
+  return s == TaskState::kNotified || s == TaskState::kInProgress;
+}
+
 // Why a task failed. Device codes -1..-4 map to the first four (seed 000).
 enum class FailReason : uint8_t {
   kNone = 0,

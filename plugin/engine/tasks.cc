@@ -21,10 +21,6 @@ bool is_retryable(FailReason r) {
   }
 }
 
-bool is_notified(TaskState s) {
-  return s == TaskState::kNotified || s == TaskState::kInProgress;
-}
-
 Error no_task(JobId job, const DeviceKey& device) {
   return Error{"job " + std::to_string(job) + " has no task for device " + device.device +
                " of product " + device.product};

@@ -4,19 +4,20 @@
 
 namespace ota {
 
-bool DevicePresence::seen(const DeviceKey& device, const void* handle,
-                          std::string_view client_id) {
+DevicePresence::Arrival DevicePresence::record_connection(const DeviceKey& device,
+                                                         const void* handle,
+                                                         std::string_view client_id) {
   std::vector<Connection>& connections = devices_[device];
   const bool was_offline = connections.empty();
   auto it = std::find_if(connections.begin(), connections.end(),
                          [&](const Connection& c) { return c.handle == handle; });
   if (it != connections.end()) {
-    if (it + 1 == connections.end()) return false;  // already the most recent
+    if (it + 1 == connections.end()) return Arrival::kWasOnline;  // already the most recent
     connections.erase(it);
   }
   connections.push_back({handle, std::string(client_id)});
   by_connection_[handle].insert(device);
-  return was_offline;
+  return was_offline ? Arrival::kCameOnline : Arrival::kWasOnline;
 }
 
 void DevicePresence::forget(const DeviceKey& device, const void* handle) {

@@ -18,9 +18,14 @@ namespace ota {
 
 class DevicePresence final : public Presence {
  public:
-  // The connection `handle` (client id `client_id`) is the device's.
-  // Returns true if the device was offline before.
-  bool seen(const DeviceKey& device, const void* handle, std::string_view client_id);
+  enum class Arrival {
+    kCameOnline,  // the device was offline before this connection
+    kWasOnline,   // another (or this) connection already served it
+  };
+  // The connection `handle` (client id `client_id`) is the device's, and
+  // its most recent one.
+  Arrival record_connection(const DeviceKey& device, const void* handle,
+                            std::string_view client_id);
   // The connection stopped listening for the device (unsubscribe).
   void unsubscribed(const DeviceKey& device, const void* handle);
   // The connection closed: the devices it alone served go offline.
@@ -38,7 +43,7 @@ class DevicePresence final : public Presence {
   };
   void forget(const DeviceKey& device, const void* handle);
 
-  // Hash maps: seen() and is_online() run on every device message.
+  // Hash maps: record_connection() and is_online() run on every device message.
   std::unordered_map<DeviceKey, std::vector<Connection>, DeviceKeyHash> devices_;  // most recent last
   std::unordered_map<const void*, std::unordered_set<DeviceKey, DeviceKeyHash>> by_connection_;
 };

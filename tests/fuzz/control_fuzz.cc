@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "service/ota_service.h"
+#include "assembly/service_assembly.h"
 
 std::vector<std::string> fuzz_seeds() {
   return {
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::atexit([] { std::filesystem::remove_all(dir); });
     o.admins = {"admin"};
     o.sys_interval_s = 0;
-    auto s = ota::OtaService::open(o, [](ota::LogLevel, const std::string&) {});
+    auto s = ota::open_ota_service(o, [](ota::LogLevel, const std::string&) {});
     auto svc = std::move(s.value());
     int conn = 0;
     for (int i = 0; i < 5; ++i) {

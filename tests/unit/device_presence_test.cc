@@ -11,8 +11,8 @@ int listener, publisher, takeover;
 
 TEST(DevicePresence, OnlineWhileAnyConnectionServesTheDevice) {
   DevicePresence p;
-  EXPECT_TRUE(p.seen(kD1, &listener, "sub"));     // subscribed
-  EXPECT_FALSE(p.seen(kD1, &publisher, "pub"));   // a short-lived publisher
+  EXPECT_EQ(p.record_connection(kD1, &listener, "sub"), DevicePresence::Arrival::kCameOnline);  // subscribed
+  EXPECT_EQ(p.record_connection(kD1, &publisher, "pub"), DevicePresence::Arrival::kWasOnline);  // a short-lived publisher
   EXPECT_EQ(p.client_id(kD1), "pub");
   p.disconnected(&publisher);
   EXPECT_TRUE(p.is_online(kD1)) << "the listening connection is still open";
@@ -25,16 +25,16 @@ TEST(DevicePresence, OnlineWhileAnyConnectionServesTheDevice) {
 
 TEST(DevicePresence, SessionTakeoverKeepsTheDeviceOnline) {
   DevicePresence p;
-  p.seen(kD1, &listener, "dev");
-  p.seen(kD1, &takeover, "dev");  // the reconnect speaks before the old disconnect
+  p.record_connection(kD1, &listener, "dev");
+  p.record_connection(kD1, &takeover, "dev");  // the reconnect speaks before the old disconnect
   p.disconnected(&listener);
   EXPECT_TRUE(p.is_online(kD1));
 }
 
 TEST(DevicePresence, UnsubscribeAndSeveralDevicesPerConnection) {
   DevicePresence p;
-  p.seen(kD1, &listener, "gw");
-  p.seen(kD2, &listener, "gw");
+  p.record_connection(kD1, &listener, "gw");
+  p.record_connection(kD2, &listener, "gw");
   EXPECT_EQ(p.online_count(), 2u);
   p.unsubscribed(kD1, &listener);
   EXPECT_FALSE(p.is_online(kD1));

@@ -9,7 +9,7 @@
 
 #include "control/control_api.h"
 #include "json/json_util.h"
-#include "service/ota_service.h"
+#include "assembly/service_assembly.h"
 #include "storage/lmdb_store.h"
 #include "temp_dir.h"
 
@@ -229,7 +229,7 @@ class LivingServiceTest : public ::testing::Test {
     Result<PluginOptions> o = parse_plugin_options(opts);
     ASSERT_TRUE(o.ok()) << o.error();
     Result<std::unique_ptr<OtaService>> s =
-        OtaService::open(o.value(), [this](LogLevel, const std::string& l) { log_.push_back(l); });
+        open_ota_service(o.value(), [this](LogLevel, const std::string& l) { log_.push_back(l); });
     ASSERT_TRUE(s.ok()) << s.error();
     service_ = std::move(s.value());
   }

@@ -2,6 +2,8 @@
 // durability, rejection and counters, without a broker.
 #include "service/ota_service.h"
 
+#include "assembly/service_assembly.h"
+
 #include <gtest/gtest.h>
 
 #include "json/json_util.h"
@@ -25,7 +27,7 @@ class OtaServiceTest : public ::testing::Test {
     o.db_path = tmp_.sub("db");
     o.admins = {"admin"};
     o.sys_interval_s = sys_interval_;
-    Result<std::unique_ptr<OtaService>> s = OtaService::open(o, [this](LogLevel, const std::string& l) {
+    Result<std::unique_ptr<OtaService>> s = open_ota_service(o, [this](LogLevel, const std::string& l) {
       log_.push_back(l);
     });
     ASSERT_TRUE(s.ok()) << s.error();

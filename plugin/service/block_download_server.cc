@@ -1,30 +1,33 @@
-// Alibaba's MQTT block download, served from the firmware store on the
-// broker thread (docs/dialects.md "MQTT block download"). The codec is
-// dialects/aliyun_download.h; this file decides what a device may read.
+#include "service/block_download_server.h"
+
+#include <algorithm>
+
 #include "delivery/file_range.h"
 #include "delivery/firmware_store.h"
 #include "dialects/aliyun_download.h"
-#include "service/ota_service.h"
-#include "storage/lmdb_store.h"
 
 namespace ota {
 
-MessageVerdict OtaService::on_block_request(const DeviceKey& device, std::string_view topic,
-                                            std::string_view payload,
-                                            const ClientInfo& client, TimeMs now) {
+std::optional<DeviceKey> BlockDownloadServer::request_device(std::string_view topic) {
+  return match_block_request_topic(topic);
+}
+
+MessageVerdict BlockDownloadServer::handle(const DeviceKey& device, std::string_view topic,
+                                           std::string_view payload, const ClientInfo& client,
+                                           TimeMs now) {
   const MessageVerdict pass =
       options_.consume_device_messages ? MessageVerdict::kDrop : MessageVerdict::kPass;
   counters_.messages_received++;
   BlockRequest request;
   request.device = device;
-  // Every refusal: one log line and a count (reject()), and an error reply
-  // the device's SDK treats as a failed block. No state changes.
+  // Every refusal: one log line and a count, and an error reply the
+  // device's SDK treats as a failed block. No state changes.
   auto refuse = [&](int code, const std::string& why) {
-    reject(topic, client, why, now);
+    rejections_.reject(topic, client, why, now);
     OutboundMessage reply;
     reply.topic = block_reply_topic(device);
     reply.payload = encode_block_error(request, code, why);
-    pending_stateless_.push_back(std::move(reply));
+    outbox_.send(device, std::move(reply), DeviceOutbox::Timing::kStateless);
     return pass;
   };
   if (payload.size() > options_.max_payload_bytes) {
@@ -36,42 +39,39 @@ MessageVerdict OtaService::on_block_request(const DeviceKey& device, std::string
   if (!parse_block_request(device, payload, &request, &error)) {
     return refuse(kBlockBadRequest, error);
   }
-  const std::string spoofed = identity_problem(UpgradeQuery{device, "", ""}, client);
+  const std::string spoofed = access_.identity_problem(device, client);
   if (!spoofed.empty()) {
-    reject(topic, client, spoofed, now);
+    rejections_.reject(topic, client, spoofed, now);
     return MessageVerdict::kDrop;  // no reply: the topic's device did not ask
   }
   const std::string who = device.product + "/" + device.device;
   try {
-    const ProductConfig config = product_config(device.product);
-    if (config.dialect != "aliyun") {
+    const ProductConfig config = dialects_.resolved_config(engine_, device.product);
+    if (config.dialect != dialect_.name()) {
       return refuse(kBlockNotYourStream, "product " + device.product + " speaks dialect " +
-                                             config.dialect + ", not aliyun");
+                                             config.dialect + ", not " +
+                                             std::string(dialect_.name()));
     }
     // A device reads only the package of its own active task, once told.
-    std::optional<JobId> job_id = store_->active_job(device);
-    std::optional<Job> job = job_id ? store_->get_job(*job_id) : std::nullopt;
-    std::optional<Task> task = job ? store_->get_task(job->id, device) : std::nullopt;
-    const bool told = task && (task->state == TaskState::kNotified ||
-                               task->state == TaskState::kInProgress);
-    if (!told || job->package_id != request.stream_id) {
+    std::optional<ActiveTask> active = engine_.active_task(device);
+    if (!active || !is_notified(active->task.state) ||
+        active->job.package_id != request.stream_id) {
       return refuse(kBlockNotYourStream, "stream " + std::to_string(request.stream_id) +
                                              " is not the package of an upgrade " + who +
                                              " was notified of");
     }
-    std::optional<Package> package = store_->get_package(job->package_id);
+    const Package& package = active->package;
     std::optional<StoredFile> file =
-        package && package->url.empty() && firmware_ ? firmware_->find(package->sha256)
-                                                     : std::nullopt;
+        package.url.empty() && firmware_ ? firmware_->find(package.sha256) : std::nullopt;
     if (request.file_id != kStreamFileId || !file) {
       return refuse(kBlockNoSuchFile, "stream " + std::to_string(request.stream_id) +
                                           " has no file " + std::to_string(request.file_id) +
                                           " in the firmware store");
     }
-    if (request.size > static_cast<uint64_t>(options_.mqtt_block_max_bytes)) {
+    if (request.size > static_cast<uint64_t>(options_.max_block_bytes)) {
       return refuse(kBlockTooLarge, "block of " + std::to_string(request.size) +
                                         " bytes exceeds plugin_opt_mqtt_block_max_bytes " +
-                                        std::to_string(options_.mqtt_block_max_bytes));
+                                        std::to_string(options_.max_block_bytes));
     }
     if (request.offset >= file->size) {
       return refuse(kBlockOutOfRange, "offset " + std::to_string(request.offset) +
@@ -90,11 +90,11 @@ MessageVerdict OtaService::on_block_request(const DeviceKey& device, std::string
     reply.topic = block_reply_topic(device);
     reply.payload = encode_block_reply(request, request.offset, block.value(), file->size);
     // Only the download figures change: no reason to sync before it leaves.
-    pending_stateless_.push_back(std::move(reply));
-    count_download(device, std::to_string(job->package_id), size,
-                   request.offset + size == file->size);
+    outbox_.send(device, std::move(reply), DeviceOutbox::Timing::kStateless);
+    downloads_.count(device, std::to_string(active->job.package_id), size,
+                     request.offset + size == file->size);
   } catch (const StoreError& e) {
-    lose_batch(e);
+    batch_.lose(e);
   }
   return pass;
 }

@@ -1,0 +1,60 @@
+#include "assembly/service_assembly.h"
+
+#include "delivery/firmware_resolver.h"
+#include "delivery/firmware_store.h"
+#include "delivery/http_loader.h"
+#include "delivery/signed_url.h"
+#include "storage/lmdb_store.h"
+
+namespace ota {
+
+Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& options,
+                                                     Logger logger) {
+  ServiceParts parts;
+  try {
+    LmdbStoreOptions store_options;
+    store_options.map_size = options.db_map_size_mb * 1024 * 1024;
+    parts.store = LmdbStore::open(options.db_path, store_options);
+  } catch (const StoreError& e) {
+    return Error{std::string("cannot open the OTA database: ") + e.what()};
+  }
+  if (!options.firmware_dir.empty()) {
+    Result<std::unique_ptr<FirmwareStore>> firmware = FirmwareStore::open(options.firmware_dir);
+    if (!firmware) return Error{"cannot open the firmware store: " + firmware.error()};
+    parts.firmware = std::move(firmware.value());
+  }
+  if (!options.http_public_url.empty()) {
+    Result<UrlSigner> signer = UrlSigner::load_or_create(options.url_secret_file);
+    if (!signer) return Error{"cannot load the URL secret: " + signer.error()};
+    if (!signer.value().warning().empty()) {
+      logger(LogLevel::kWarning, "mosquitto-ota: " + signer.value().warning());
+    }
+    parts.signer = std::make_unique<UrlSigner>(std::move(signer.value()));
+  }
+  if (!options.http_listen.empty()) {
+    const std::string path =
+        options.http_library.empty() ? default_http_library_path() : options.http_library;
+    Result<std::shared_ptr<const HttpLibrary>> library = HttpLibrary::load(path);
+    if (!library) return Error{"cannot load the download server library: " + library.error()};
+    HttpServerConfig config;
+    config.listen = options.http_listen;
+    config.tls_cert_file = options.http_tls_cert;
+    config.tls_key_file = options.http_tls_key;
+    config.max_connections = static_cast<uint32_t>(options.http_max_connections);
+    config.idle_timeout_s = static_cast<uint32_t>(options.http_idle_timeout_s);
+    // The signer and the firmware store are heap objects the service keeps
+    // until after it stopped the server.
+    config.resolve = firmware_resolver(*parts.signer, *parts.firmware);
+    Result<std::unique_ptr<HttpServer>> server =
+        HttpServer::start(library.value(), std::move(config));
+    if (!server) return Error{"cannot start the download server: " + server.error()};
+    parts.http = std::move(server.value());
+    logger(LogLevel::kNotice, "mosquitto-ota: firmware download server on " + options.http_listen +
+           " (port " + std::to_string(parts.http->port()) + "), public URL " +
+           options.http_public_url + ", libwebsockets " + library.value()->lws_version() +
+           " from " + library.value()->lws_origin());
+  }
+  return std::make_unique<OtaService>(options, std::move(logger), std::move(parts));
+}
+
+}  // namespace ota

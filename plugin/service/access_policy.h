@@ -1,0 +1,59 @@
+// Who may do what (docs/security.md): the admin check for $CONTROL/ota, the
+// identity check of device messages (plugin_opt_device_identity), the ACL
+// answers for the plugin's own topics, and whose name a Living app request
+// carries. Pure: no state beyond the options, no logging.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/model.h"
+#include "service/broker_types.h"
+
+namespace ota {
+
+struct AccessOptions {
+  std::vector<std::string> admins;            // usernames
+  std::vector<std::string> admin_client_ids;  // client ids
+  IdentitySource device_identity = IdentitySource::kTopic;
+  IdentitySource living_app_identity = IdentitySource::kUsername;
+  bool living_app = false;       // the /living/ota/ topics are served
+  bool acl_allow_others = false; // answer for other topics: allow, else defer
+};
+
+class AccessPolicy {
+ public:
+  explicit AccessPolicy(AccessOptions options) : options_(std::move(options)) {}
+
+  // An OTA admin: a listed username or client id (never an empty one).
+  bool is_admin(const ClientInfo& client) const;
+  // Why `client` may not speak for `device` under plugin_opt_device_identity;
+  // empty when it may. The device's own name or Alibaba's
+  // "deviceName&productKey" is accepted.
+  std::string identity_problem(const DeviceKey& device, const ClientInfo& client) const;
+
+  // The ACL answer for $CONTROL/ota/: admins only (unsubscribing is always
+  // allowed); nullopt for other topics.
+  std::optional<AclVerdict> control_verdict(std::string_view topic, AclAccess access,
+                                            const ClientInfo& client) const;
+  // The ACL answer for the Living app topics (when served): apps publish
+  // requests and read replies, nothing else; nullopt for other topics.
+  std::optional<AclVerdict> app_verdict(std::string_view topic, AclAccess access) const;
+  // The answer for every topic that is not the plugin's.
+  AclVerdict other_topics_verdict() const {
+    return options_.acl_allow_others ? AclVerdict::kAllow : AclVerdict::kDefer;
+  }
+
+  // The user a Living app request speaks for (username or client id).
+  std::string_view app_user(const ClientInfo& client) const {
+    return options_.living_app_identity == IdentitySource::kClientId ? client.client_id
+                                                                     : client.username;
+  }
+
+ private:
+  AccessOptions options_;
+};
+
+}  // namespace ota

@@ -1,0 +1,72 @@
+// Batching and durability (docs/decisions.md "durability"): everything that
+// happens during one broker loop iteration is one store transaction, and a
+// message caused by it leaves only after it was committed.
+//
+//   - A batch that causes messages is synced to disk before they leave.
+//   - A batch that causes none (plain version reports) is committed without
+//     a sync; an unsynced commit is synced within sync_interval_ms.
+//   - A batch that fails is lost whole: aborted, and every message it
+//     caused is dropped (lose()).
+//
+// Messages that record no state (MQTT firmware blocks) wait in a separate
+// queue: they leave with the next flush without making its commit durable.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "dialects/dialect.h"
+#include "engine/transaction.h"
+#include "service/broker_types.h"
+#include "service/monitoring.h"
+
+namespace ota {
+
+class BatchCommitter {
+ public:
+  // `on_lost` runs after a lost batch was aborted (the engine forgets its
+  // cached reads of it).
+  BatchCommitter(TransactionalStore& store, int64_t sync_interval_ms,
+                 ServiceCounters& counters, const Logger& log, std::function<void()> on_lost)
+      : store_(store),
+        sync_interval_ms_(sync_interval_ms),
+        counters_(counters),
+        log_(log),
+        on_lost_(std::move(on_lost)) {}
+
+  // A message caused by the open batch: it leaves after the batch is synced.
+  void after_commit(OutboundMessage m) { caused_.push_back(std::move(m)); }
+  // A message that records no state: leaves with the next flush, unsynced.
+  void stateless(OutboundMessage m) { stateless_.push_back(std::move(m)); }
+  // True the first time in this batch for (device, job): a device that
+  // subscribes and reports in one loop iteration is told once.
+  bool first_notification(const DeviceKey& device, JobId job) {
+    return notified_.insert({device, job}).second;
+  }
+
+  // Commits the open batch (durable when it caused messages or the sync
+  // interval passed), or syncs an unsynced commit once the interval passed.
+  // Throws StoreError: call lose() then.
+  void commit(TimeMs now);
+  // The batch failed: abort it, drop the messages it caused, count and log.
+  void lose(const std::exception& e);
+  // Ends the batch: the messages to publish now, caused ones first.
+  std::vector<OutboundMessage> take();
+
+ private:
+  TransactionalStore& store_;
+  int64_t sync_interval_ms_;
+  ServiceCounters& counters_;
+  const Logger& log_;
+  std::function<void()> on_lost_;
+  std::vector<OutboundMessage> caused_;     // leave after the next commit
+  std::vector<OutboundMessage> stateless_;  // leave with the next flush
+  std::set<std::pair<DeviceKey, JobId>> notified_;
+  TimeMs last_sync_ = 0;
+  bool unsynced_ = false;
+};
+
+}  // namespace ota

@@ -1,0 +1,34 @@
+#include "service/device_outbox.h"
+
+namespace ota {
+
+bool DeviceOutbox::send(const DeviceKey& device, OutboundMessage m, Timing timing) {
+  (void)device;  // subscribers of the dialect's topic receive it (m.client_id may narrow)
+  if (m.topic.empty()) return false;
+  if (timing == Timing::kStateless) {
+    batch_.stateless(std::move(m));
+  } else {
+    batch_.after_commit(std::move(m));
+  }
+  return true;
+}
+
+void DeviceOutbox::send_notifications(Outbox& out) {
+  for (Notification& n : out) {
+    const ProductConfig config = dialects_.resolved_config(engine_, n.device.product);
+    if (!links_.resolve(n, config)) continue;
+    if (!batch_.first_notification(n.device, n.job_id)) continue;
+    const Dialect& dialect = dialects_.encoder_for(config);
+    OutboundMessage m = dialect.encode_notification(n, context(n.device, config));
+    // A shared-topic dialect (CTWing) cannot address a device whose
+    // connection it does not know: sending would reach other devices.
+    if (!send(n.device, std::move(m))) {
+      log_(LogLevel::kWarning, "mosquitto-ota: cannot address the notification for " +
+           n.device.product + "/" + n.device.device + ": its connection is unknown");
+      continue;
+    }
+    counters_.notifications_sent++;
+  }
+}
+
+}  // namespace ota

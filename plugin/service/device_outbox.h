@@ -1,0 +1,53 @@
+// The one path of every message to a device: notifications, query replies,
+// dialect replies and MQTT firmware blocks all leave through send(), which
+// hands them to the batch (after its commit, or stateless). How a device
+// message is addressed is decided here and nowhere else.
+#pragma once
+
+#include "engine/engine.h"
+#include "service/batch_committer.h"
+#include "service/device_presence.h"
+#include "service/dialect_set.h"
+#include "service/download_links.h"
+#include "service/monitoring.h"
+
+namespace ota {
+
+class DeviceOutbox {
+ public:
+  enum class Timing {
+    kAfterCommit,  // caused by the batch's state: leaves once it is synced
+    kStateless,    // records no state (a firmware block): leaves unsynced
+  };
+
+  DeviceOutbox(BatchCommitter& batch, const DevicePresence& presence, const DialectSet& dialects,
+               const DownloadLinks& links, Engine& engine, ServiceCounters& counters,
+               const Logger& log)
+      : batch_(batch), presence_(presence), dialects_(dialects), links_(links),
+        engine_(engine), counters_(counters), log_(log) {}
+
+  // Queues `m` for `device`. False, nothing queued, when the message has no
+  // topic (the dialect cannot address the device).
+  bool send(const DeviceKey& device, OutboundMessage m, Timing timing = Timing::kAfterCommit);
+  // The engine's notifications, each encoded by its product's dialect with
+  // its download link; a device is told of a job once per batch.
+  void send_notifications(Outbox& out);
+  const DownloadLinks& links() const { return links_; }
+  // What an encoder of `device`'s messages needs to know.
+  EncodeContext context(const DeviceKey& device, const ProductConfig& resolved) {
+    client_id_ = presence_.client_id(device);
+    return {resolved, client_id_};
+  }
+
+ private:
+  BatchCommitter& batch_;
+  const DevicePresence& presence_;
+  const DialectSet& dialects_;
+  const DownloadLinks& links_;
+  Engine& engine_;
+  ServiceCounters& counters_;
+  const Logger& log_;
+  std::string client_id_;  // backs the last context()
+};
+
+}  // namespace ota
