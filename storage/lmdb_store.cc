@@ -502,12 +502,6 @@ void LmdbStore::put_product_config(const ProductConfig& config) {
   env_->put(kProducts, config.product, encode_product_config(config));
 }
 
-void LmdbStore::for_each_product_config(const Visitor<ProductConfig>& visit) {
-  env_->scan(kProducts, "", "", [&](std::string_view, std::string_view v) {
-    return visit(decode_product_config(v));
-  });
-}
-
 TaskCounts LmdbStore::read_counts(std::string_view meta_key) {
   TaskCounts counts{};
   auto bytes = env_->get(kMeta, meta_key);

@@ -85,7 +85,6 @@ class LmdbStore final : public TransactionalStore {
 
   std::optional<ProductConfig> get_product_config(const std::string& product) override;
   void put_product_config(const ProductConfig& config) override;
-  void for_each_product_config(const Visitor<ProductConfig>& visit) override;
 
   bool put_binding(const Binding& binding) override;
   bool delete_binding(const Binding& binding) override;

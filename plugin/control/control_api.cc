@@ -8,39 +8,71 @@ namespace {
 struct CommandEntry {
   const char* name;
   CommandHandler handler;
+  bool logged = true;  // an admin action: changes state, one log line each
 };
 
 constexpr CommandEntry kCommands[] = {
     {"createPackage", create_package_command},
-    {"getPackage", get_package_command},
-    {"listPackages", list_packages_command},
+    {"getPackage", get_package_command, false},
+    {"listPackages", list_packages_command, false},
     {"deletePackage", delete_package_command},
     {"beginUpload", begin_upload_command},
-    {"uploadChunk", upload_chunk_command},
+    {"uploadChunk", upload_chunk_command, false},
     {"finishUpload", finish_upload_command},
     {"abortUpload", abort_upload_command},
     {"createJob", create_job_command},
-    {"getJob", get_job_command},
-    {"listJobs", list_jobs_command},
+    {"getJob", get_job_command, false},
+    {"listJobs", list_jobs_command, false},
     {"pauseJob", pause_job_command},
     {"resumeJob", resume_job_command},
     {"cancelJob", cancel_job_command},
     {"cancelTask", cancel_task_command},
     {"retryTask", retry_task_command},
     {"confirmTask", confirm_task_command},
-    {"getDevice", get_device_command},
-    {"listDevices", list_devices_command},
+    {"getDevice", get_device_command, false},
+    {"listDevices", list_devices_command, false},
     {"setProductConfig", set_product_config_command},
-    {"getProductConfig", get_product_config_command},
-    {"getStatistics", get_statistics_command},
+    {"getProductConfig", get_product_config_command, false},
+    {"getStatistics", get_statistics_command, false},
     {"bindDevice", bind_device_command},
     {"unbindDevice", unbind_device_command},
-    {"listBindings", list_bindings_command},
+    {"listBindings", list_bindings_command, false},
 };
 
-CommandHandler find_handler(const std::string& name) {
+// The fields that name the object a command acts on, as "k=v" words.
+std::string object_of(const json_t* command) {
+  std::string out;
+  for (const char* key : {"product", "device", "module", "version", "packageId", "jobId",
+                          "uploadId", "user"}) {
+    const json_t* v = json_object_get(command, key);
+    if (!v) continue;
+    std::string text;
+    if (json_is_string(v)) {
+      text = json_string_value(v);
+    } else if (json_is_integer(v)) {
+      text = std::to_string(json_integer_value(v));
+    } else {
+      continue;
+    }
+    // Bounded: a log line, not a dump of what a client sent.
+    if (text.size() > 64) text = text.substr(0, 64) + "...";
+    out += " " + std::string(key) + "=" + text;
+  }
+  return out;
+}
+
+// ", job 3" when the reply names what the command created.
+std::string created_of(const json_t* data) {
+  for (const char* kind : {"package", "job"}) {
+    const json_t* id = json_object_get(json_object_get(data, kind), "id");
+    if (json_is_integer(id)) return ", " + std::string(kind) + " " + std::to_string(json_integer_value(id));
+  }
+  return "";
+}
+
+CommandEntry const* find_entry(const std::string& name) {
   for (const CommandEntry& e : kCommands) {
-    if (name == e.name) return e.handler;
+    if (name == e.name) return &e;
   }
   return nullptr;
 }
@@ -78,21 +110,26 @@ ControlOutcome handle_control_payload(std::string_view payload,
       std::string name;
       const json_t* correlation = json_is_object(command)
           ? json_object_get(command, "correlationData") : nullptr;
-      CommandHandler handler = nullptr;
+      const CommandEntry* entry = nullptr;
       if (!json_is_object(command)) {
         error = "each command must be a JSON object";
       } else if (!json::get_string(command, "command", &name, false, &error)) {
       } else if (!authorised) {
         error = "not authorised: this client is not an OTA admin";
-      } else if (!(handler = find_handler(name))) {
+      } else if (!(entry = find_entry(name))) {
         error = "unknown command '" + name + "'";
       }
-      if (!handler) {
+      if (!entry) {
         outcome.failed++;
         json_array_append_new(responses.get(), error_response(name, correlation, error));
         continue;
       }
-      CommandReply reply = handler(ctx, command);
+      CommandReply reply = entry->handler(ctx, command);
+      if (entry->logged) {
+        outcome.actions.push_back(name + object_of(command) + ": " +
+                                  (reply ? "ok" + created_of(reply.value().get())
+                                         : "error: " + reply.error()));
+      }
       if (!reply) {
         outcome.failed++;
         json_array_append_new(responses.get(), error_response(name, correlation, reply.error()));

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "control/command.h"
 
@@ -19,6 +20,10 @@ struct ControlOutcome {
   std::string response;   // the reply payload
   size_t commands = 0;    // commands seen
   size_t failed = 0;      // commands answered with an error
+  // One line per command that changes state (not reads, not uploadChunk),
+  // saying what and which object, and how it ended, e.g.
+  // "createJob packageId=1: ok, job 3"; the caller logs them with who.
+  std::vector<std::string> actions;
 };
 
 // `authorised` false answers every command with "not authorised".

@@ -49,6 +49,10 @@ class AliyunDialect final : public Dialect {
                                      const std::string& message_id,
                                      const Notification* pending,
                                      const EncodeContext& ctx) const override;
+  // /sys/{pk}/{dn}/thing/file/download, and Alibaba's Living app.
+  bool offers_block_download() const override { return true; }
+  bool serves_living_app() const override { return true; }
+
  private:
   bool fast_reports_;
   // Scratch buffers of the fast path, reused between messages (the broker

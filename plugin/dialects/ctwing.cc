@@ -146,4 +146,13 @@ OutboundMessage CtwingDialect::encode_notification(
   return out;
 }
 
+std::optional<ProductConfig> CtwingDialect::product_defaults(const std::string& product) const {
+  if (product != product_) return std::nullopt;
+  ProductConfig c;
+  c.product = product;
+  c.dialect = std::string(name());
+  c.identity = identity_;
+  return c;
+}
+
 }  // namespace ota

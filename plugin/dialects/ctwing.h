@@ -39,6 +39,8 @@ class CtwingDialect final : public Dialect {
   // A subscription to /ota/upgrade: the subscribing client's device.
   std::optional<DeviceKey> subscriber_device(
       std::string_view topic, const DeviceConnection& from) const override;
+  // Its product knows devices by the identity this dialect reads.
+  std::optional<ProductConfig> product_defaults(const std::string& product) const override;
 
  private:
   // The device name `from` stands for, or "" when it has none.

@@ -1,7 +1,9 @@
 // A dialect is one platform's OTA wire protocol: which topics devices use and
 // what their payloads look like. Each dialect is a pure codec (no broker, no
 // storage): device message in -> engine event out; engine notification in ->
-// topic and payload out. One file per platform, registered in registry.cc.
+// topic and payload out. One file per platform, plus one line in the table
+// of registry.cc. The service asks a dialect what it offers (capabilities
+// below), never its name.
 #pragma once
 
 #include <optional>
@@ -91,6 +93,21 @@ class Dialect {
     (void)query, (void)message_id, (void)pending, (void)ctx;
     return {};
   }
+
+  // Capabilities.
+  // The configuration of a product that belongs to this dialect by
+  // construction (its topics name no product), until an operator sets one:
+  // nullopt for every other product.
+  virtual std::optional<ProductConfig> product_defaults(const std::string& product) const {
+    (void)product;
+    return std::nullopt;
+  }
+  // Its devices may read firmware in blocks over MQTT (Alibaba's
+  // file/download, dialects/aliyun_download.h).
+  virtual bool offers_block_download() const { return false; }
+  // Its platform's user apps use the Living app topics (/living/ota/), so
+  // they are served by default when the dialect is enabled.
+  virtual bool serves_living_app() const { return false; }
 };
 
 // Limits every dialect enforces (seed 000/001).

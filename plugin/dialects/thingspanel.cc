@@ -139,4 +139,15 @@ OutboundMessage ThingsPanelDialect::encode_notification(
   return out;
 }
 
+std::optional<ProductConfig> ThingsPanelDialect::product_defaults(
+    const std::string& product) const {
+  if (product != product_) return std::nullopt;
+  ProductConfig c;
+  c.product = product;
+  c.dialect = std::string(name());
+  c.success_rule = SuccessRule::kProgress100;
+  c.offline_policy = OfflinePolicy::kFail;
+  return c;
+}
+
 }  // namespace ota

@@ -32,6 +32,9 @@ class ThingsPanelDialect final : public Dialect {
   // /ota/device/upgrade/{token}
   std::optional<DeviceKey> subscriber_device(
       std::string_view topic, const DeviceConnection& from) const override;
+  // Its product decides success by progress 100 and fails devices that are
+  // offline at push time (seed 004).
+  std::optional<ProductConfig> product_defaults(const std::string& product) const override;
 
  private:
   std::string product_;

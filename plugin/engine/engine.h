@@ -140,20 +140,44 @@ struct JobStatistics {
   int64_t elapsed_ms = 0;   // from start to finish (or now)
 };
 
+// Contract for every method:
+// - State is read and written only through the Store given at construction;
+//   a storage failure throws StoreError with the caller's batch left to the
+//   caller to abort (then call invalidate_caches()).
+// - A method returning Result changes nothing when it returns an Error; the
+//   error is a sentence for the operator.
+// - Notifications are appended to `out`, never sent: the caller commits the
+//   store (synced) before anything in `out` leaves.
+// - `now` is wall-clock milliseconds; nothing reads a clock.
 class Engine {
  public:
+  // `presence` null: every device counts as online.
   Engine(Store& store, EngineOptions options, const Presence* presence = nullptr);
 
   // Device events.
+  // Records the module's version (registering the device when
+  // auto_register is on; kUnknownDevice otherwise, nothing written), then
+  // applies it to the device's active task for that module: the target
+  // version succeeds it, another version while notified re-notifies. A
+  // free device may join running dynamic jobs.
   ReportOutcome on_version_report(const VersionReport& report, TimeMs now,
                                   Outbox& out);
+  // Moves the device's notified task of that module: step 0..100 to
+  // IN_PROGRESS, -1..-4 to FAILED, completion (or 100 under kProgress100)
+  // to SUCCEEDED. kNoActiveTask, nothing written, when there is no such
+  // task (or report.job_id names another job); kUnknownDevice for a device
+  // never registered. A repeated step writes nothing.
   ReportOutcome on_progress_report(const ProgressReport& report, TimeMs now,
                                    Outbox& out);
+  // Dispatches to the two above; an UpgradeQuery changes nothing (kApplied
+  // for a known device, else kUnknownDevice; answer it with
+  // pending_notification()).
   ReportOutcome on_event(const DeviceEvent& event, TimeMs now, Outbox& out);
   // The device became reachable (a connection subscribed or spoke): a
   // waiting push goes out, a notified task is notified again.
   void on_device_online(const DeviceKey& device, TimeMs now, Outbox& out);
-  // The notification a device asking for its upgrade should get, if any.
+  // The notification a device asking for its upgrade should get: its
+  // notified task's, for query.module when one is named. Reads only.
   std::optional<Notification> pending_notification(const UpgradeQuery& query,
                                                    TimeMs now);
 
@@ -162,35 +186,53 @@ class Engine {
   std::optional<ActiveTask> active_task(const DeviceKey& device);
 
   // Packages.
+  // Validates the spec (names, size, sign format and, for uploads, the
+  // stored file's digest) and refuses a duplicate product/module/version.
   Result<Package> create_package(const PackageSpec& spec, TimeMs now);
   // Refused while an unfinished job uses the package.
   Result<Package> delete_package(PackageId id);
 
   // Jobs.
+  // Validates targets, window and thresholds, plans one task per target
+  // (a busy device's fails at once with "device busy") and starts the job
+  // now or schedules it for start_at. Refused when no device is left to
+  // upgrade.
   Result<Job> create_job(const JobSpec& spec, TimeMs now);
+  // The job with its per-state task counts (reads only).
   Result<JobStatus> job_status(JobId id);
+  // Counts, success rate, failure reasons and elapsed time (reads only).
   Result<JobStatistics> job_statistics(JobId id, TimeMs now);
+  // Only a running or scheduled job pauses; notified devices carry on.
   Result<Job> pause_job(JobId id, TimeMs now);
+  // Only a paused job resumes; its queued tasks are scheduled again.
   Result<Job> resume_job(JobId id, TimeMs now);
+  // Cancels every unfinished task; refused for a completed or canceled job.
   Result<Job> cancel_job(JobId id, TimeMs now);
 
-  // One device's task.
+  // One device's task. Each fails when the job has no task for the device.
+  // Cancels an active task.
   Result<Task> cancel_task(JobId job, const DeviceKey& device, TimeMs now);
   // ... saying who canceled it in the task's history ("canceled by <by>").
   Result<Task> cancel_task(JobId job, const DeviceKey& device, TimeMs now,
                            const std::string& by);
+  // Queues a FAILED or CANCELED task again; refused when its job is
+  // canceled or the device is busy with another job.
   Result<Task> retry_task(JobId job, const DeviceKey& device, TimeMs now);
+  // Moves a CONFIRM task (a job with need_confirm) to QUEUED.
   Result<Task> confirm_task(JobId job, const DeviceKey& device, TimeMs now);
 
   // Products: the stored configuration, or the defaults. The reference is
   // valid until the next product_config/set_product_config call.
   const ProductConfig& product_config(const std::string& product);
+  // Stores it (product must not be empty) and refreshes the cache.
   Result<ProductConfig> set_product_config(const ProductConfig& config);
-  // Devices per version of one module of a product.
+  // Devices per version of one module of a product (reads only).
   std::map<std::string, uint64_t> version_distribution(const std::string& product,
                                                        const std::string& module);
 
-  // Handles due pushes, timeouts and job windows up to `now`.
+  // Handles due pushes (paced, presence-aware), timeouts and job windows
+  // up to `now`, at most due_batch_limit entries a call; stale entries are
+  // checked against the task's state and skipped.
   void run_due(TimeMs now, Outbox& out);
 
   // Forgets cached lookups (after the caller aborted a batch).
@@ -198,8 +240,6 @@ class Engine {
     dynamic_jobs_.reset();
     product_configs_.clear();
   }
-
-  Store& store() { return store_; }
 
  private:
 

@@ -98,7 +98,6 @@ class Store {
   // Product configurations (setProductConfig); absent: defaults.
   virtual std::optional<ProductConfig> get_product_config(const std::string& product) = 0;
   virtual void put_product_config(const ProductConfig& config) = 0;
-  virtual void for_each_product_config(const Visitor<ProductConfig>& visit) = 0;
 
   // Device-to-user bindings (bindDevice; the Living app topics). put
   // returns false when the binding existed, delete when it did not.

@@ -34,12 +34,15 @@ void BatchCommitter::lose(const std::exception& e) {
        std::to_string(caused_.size()) + " outgoing messages are dropped: " + e.what());
   caused_.clear();
   notified_.clear();
+  notifications_ = 0;
   if (on_lost_) on_lost_();
 }
 
 std::vector<OutboundMessage> BatchCommitter::take() {
   std::vector<OutboundMessage> out;
   out.swap(caused_);
+  counters_.notifications_sent += notifications_;
+  notifications_ = 0;
   std::move(stateless_.begin(), stateless_.end(), std::back_inserter(out));
   stateless_.clear();
   notified_.clear();

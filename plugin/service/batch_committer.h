@@ -39,6 +39,12 @@ class BatchCommitter {
 
   // A message caused by the open batch: it leaves after the batch is synced.
   void after_commit(OutboundMessage m) { caused_.push_back(std::move(m)); }
+  // ... a notification: counted in notifications_sent once it leaves, so
+  // the counter never includes those of a lost batch.
+  void notification(OutboundMessage m) {
+    caused_.push_back(std::move(m));
+    notifications_++;
+  }
   // A message that records no state: leaves with the next flush, unsynced.
   void stateless(OutboundMessage m) { stateless_.push_back(std::move(m)); }
   // True the first time in this batch for (device, job): a device that
@@ -65,6 +71,7 @@ class BatchCommitter {
   std::vector<OutboundMessage> caused_;     // leave after the next commit
   std::vector<OutboundMessage> stateless_;  // leave with the next flush
   std::set<std::pair<DeviceKey, JobId>> notified_;
+  uint64_t notifications_ = 0;  // among caused_
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;
 };

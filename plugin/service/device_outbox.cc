@@ -5,10 +5,10 @@ namespace ota {
 bool DeviceOutbox::send(const DeviceKey& device, OutboundMessage m, Timing timing) {
   (void)device;  // subscribers of the dialect's topic receive it (m.client_id may narrow)
   if (m.topic.empty()) return false;
-  if (timing == Timing::kStateless) {
-    batch_.stateless(std::move(m));
-  } else {
-    batch_.after_commit(std::move(m));
+  switch (timing) {
+    case Timing::kAfterCommit: batch_.after_commit(std::move(m)); break;
+    case Timing::kNotification: batch_.notification(std::move(m)); break;
+    case Timing::kStateless: batch_.stateless(std::move(m)); break;
   }
   return true;
 }
@@ -22,12 +22,10 @@ void DeviceOutbox::send_notifications(Outbox& out) {
     OutboundMessage m = dialect.encode_notification(n, context(n.device, config));
     // A shared-topic dialect (CTWing) cannot address a device whose
     // connection it does not know: sending would reach other devices.
-    if (!send(n.device, std::move(m))) {
+    if (!send(n.device, std::move(m), Timing::kNotification)) {
       log_(LogLevel::kWarning, "mosquitto-ota: cannot address the notification for " +
            n.device.product + "/" + n.device.device + ": its connection is unknown");
-      continue;
     }
-    counters_.notifications_sent++;
   }
 }
 

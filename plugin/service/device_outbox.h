@@ -9,22 +9,21 @@
 #include "service/device_presence.h"
 #include "service/dialect_set.h"
 #include "service/download_links.h"
-#include "service/monitoring.h"
 
 namespace ota {
 
 class DeviceOutbox {
  public:
   enum class Timing {
-    kAfterCommit,  // caused by the batch's state: leaves once it is synced
-    kStateless,    // records no state (a firmware block): leaves unsynced
+    kAfterCommit,   // caused by the batch's state: leaves once it is synced
+    kNotification,  // ... and counted as a notification when it leaves
+    kStateless,     // records no state (a firmware block): leaves unsynced
   };
 
   DeviceOutbox(BatchCommitter& batch, const DevicePresence& presence, const DialectSet& dialects,
-               const DownloadLinks& links, Engine& engine, ServiceCounters& counters,
-               const Logger& log)
+               const DownloadLinks& links, Engine& engine, const Logger& log)
       : batch_(batch), presence_(presence), dialects_(dialects), links_(links),
-        engine_(engine), counters_(counters), log_(log) {}
+        engine_(engine), log_(log) {}
 
   // Queues `m` for `device`. False, nothing queued, when the message has no
   // topic (the dialect cannot address the device).
@@ -45,7 +44,6 @@ class DeviceOutbox {
   const DialectSet& dialects_;
   const DownloadLinks& links_;
   Engine& engine_;
-  ServiceCounters& counters_;
   const Logger& log_;
   std::string client_id_;  // backs the last context()
 };

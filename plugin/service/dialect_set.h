@@ -9,14 +9,17 @@
 #include <vector>
 
 #include "dialects/dialect.h"
+#include "dialects/registry.h"
 #include "engine/engine.h"
 
 namespace ota {
 
 class DialectSet {
  public:
-  // `enabled` must not be empty; [0] is the default dialect.
-  DialectSet(std::vector<std::unique_ptr<Dialect>> enabled, std::string aliyun_code);
+  // The default dialect and the other enabled ones (known names: the
+  // options were validated).
+  DialectSet(const std::string& default_name, const std::vector<std::string>& enabled,
+             const DialectOptions& options, std::string aliyun_code);
 
   const std::vector<std::unique_ptr<Dialect>>& all() const { return dialects_; }
   const Dialect& default_dialect() const { return *dialects_.front(); }
@@ -37,8 +40,16 @@ class DialectSet {
   // default when that is not enabled.
   const Dialect& encoder_for(const ProductConfig& resolved) const;
 
+  // The configuration of a product nobody configured: what the first known
+  // dialect that owns the product by construction says (enabled or not, as
+  // products keep their rules), else ProductConfig's defaults.
+  ProductConfig product_defaults(const std::string& product) const;
+  // The enabled dialect whose devices read firmware blocks over MQTT, if any.
+  const Dialect* block_download_dialect() const;
+
  private:
-  std::vector<std::unique_ptr<Dialect>> dialects_;
+  std::vector<std::unique_ptr<Dialect>> dialects_;  // enabled, default first
+  std::vector<std::unique_ptr<Dialect>> known_;     // one of each, for defaults
   std::string aliyun_code_;
 };
 

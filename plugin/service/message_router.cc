@@ -168,6 +168,11 @@ void MessageRouter::on_control(std::string_view payload, const ClientInfo& clien
     ControlOutcome outcome = handle_control_payload(payload, ctx, authorised);
     u_.counters.control_commands += outcome.commands;
     u_.counters.control_errors += outcome.failed;
+    // One line per admin action, as the dynamic-security plugin logs them.
+    for (const std::string& action : outcome.actions) {
+      u_.log(LogLevel::kNotice, "mosquitto-ota: admin '" + std::string(client.username) +
+             "' (client '" + std::string(client.client_id) + "'): " + action);
+    }
     if (!authorised) {
       u_.log(LogLevel::kWarning, "mosquitto-ota: refused control command from client '" +
              std::string(client.client_id) + "' (username '" + std::string(client.username) +

@@ -8,37 +8,16 @@
 namespace ota {
 namespace {
 
-EngineOptions engine_options(const PluginOptions& options) {
+EngineOptions engine_options(const PluginOptions& options, const DialectSet& dialects) {
   EngineOptions e;
   e.auto_register = options.auto_register;
   e.default_timeout_s = options.default_timeout_s;
   // Products that belong to one dialect by construction get that dialect's
-  // rules until configured otherwise: ThingsPanel decides success by
-  // progress 100 and fails devices offline at push time (seed 004).
-  e.product_defaults = [options](const std::string& product) {
-    ProductConfig c;
-    c.product = product;
-    if (product == options.dialect.thingspanel_product) {
-      c.dialect = "thingspanel";
-      c.success_rule = SuccessRule::kProgress100;
-      c.offline_policy = OfflinePolicy::kFail;
-    } else if (product == options.dialect.ctwing_product) {
-      c.dialect = "ctwing";
-      c.identity = options.dialect.ctwing_identity;
-    }
-    return c;
+  // rules until configured otherwise (ThingsPanel: success on progress 100).
+  e.product_defaults = [&dialects](const std::string& product) {
+    return dialects.product_defaults(product);
   };
   return e;
-}
-
-std::vector<std::unique_ptr<Dialect>> enabled_dialects(const PluginOptions& options) {
-  std::vector<std::unique_ptr<Dialect>> out;
-  // The default dialect is always enabled, and offered each message first.
-  out.push_back(make_dialect(options.default_dialect, options.dialect));
-  for (const std::string& name : options.dialects) {
-    if (name != options.default_dialect) out.push_back(make_dialect(name, options.dialect));
-  }
-  return out;
 }
 
 AccessOptions access_options(const PluginOptions& o) {
@@ -48,6 +27,11 @@ AccessOptions access_options(const PluginOptions& o) {
 
 }  // namespace
 
+ServiceParts::ServiceParts() = default;
+ServiceParts::ServiceParts(ServiceParts&&) noexcept = default;
+ServiceParts& ServiceParts::operator=(ServiceParts&&) noexcept = default;
+ServiceParts::~ServiceParts() = default;
+
 OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts parts)
     : options_(options),
       log_(std::move(logger)),
@@ -55,29 +39,30 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
       firmware_(std::move(parts.firmware)),
       signer_(std::move(parts.signer)),
       http_(std::move(parts.http)),
-      dialects_(enabled_dialects(options), options.aliyun_code),
-      engine_(*store_, engine_options(options), &presence_),
+      dialects_(options.default_dialect, options.dialects, options.dialect, options.aliyun_code),
+      engine_(*store_, engine_options(options, dialects_), &presence_),
       access_(access_options(options)),
       rejections_(log_, counters_.messages_rejected),
       batch_(*store_, options.sync_interval_ms, counters_, log_,
              [this] { engine_.invalidate_caches(); }),
       links_(signer_.get(), options.http_public_url, options.url_expiry_s, log_),
-      outbox_(batch_, presence_, dialects_, links_, engine_, counters_, log_),
+      outbox_(batch_, presence_, dialects_, links_, engine_, log_),
       downloads_(engine_, *store_, http_.get(), counters_, log_),
       living_(options.living_app ? std::make_unique<LivingApp>(engine_, *store_) : nullptr),
-      blocks_(dialects_.named("aliyun")
+      blocks_(dialects_.block_download_dialect()
                   ? std::make_unique<BlockDownloadServer>(
                         BlockDownloadOptions{options.max_payload_bytes,
                                              options.mqtt_block_max_bytes,
                                              options.consume_device_messages},
-                        *dialects_.named("aliyun"), engine_, firmware_.get(), access_,
+                        *dialects_.block_download_dialect(), engine_, firmware_.get(), access_,
                         dialects_, outbox_, batch_, downloads_, counters_, log_, rejections_)
                   : nullptr),
       router_(RoutingOptions{options.max_payload_bytes, options.consume_device_messages},
               RouterUnits{engine_, *store_, presence_, dialects_, access_, batch_, outbox_,
                           rejections_, counters_, log_, living_.get(), blocks_.get(),
                           firmware_.get()}),
-      sys_(options.sys_interval_s) {}
+      sys_(options.sys_interval_s),
+      upload_expiry_(firmware_.get(), options.upload_expiry_s, log_) {}
 
 OtaService::~OtaService() { close(); }
 
@@ -125,6 +110,7 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   }
   std::vector<OutboundMessage> out = batch_.take();
   append_sys_messages(now, out);
+  upload_expiry_.run_due(now);
   return out;
 }
 

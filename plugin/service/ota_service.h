@@ -13,6 +13,7 @@
 //   dialect_set          the enabled dialects, product configs resolved
 //   device_presence      which devices are reachable now
 //   log_throttle         rate-limited rejection log lines
+//   upload_expiry        abandoned uploads aborted on a timer
 //
 // Durability rule (batch_committer.h): everything that happens during one
 // broker loop iteration is one store transaction; flush() (the broker's
@@ -43,6 +44,7 @@
 #include "service/message_router.h"
 #include "service/monitoring.h"
 #include "service/plugin_options.h"
+#include "service/upload_expiry.h"
 
 namespace ota {
 
@@ -54,6 +56,12 @@ class UrlSigner;
 // What the service is built from; assembly/service_assembly.h opens them
 // from the options (the one composition root), tests hand in their own.
 struct ServiceParts {
+  // Out of line: the delivery types are incomplete here.
+  ServiceParts();
+  ServiceParts(ServiceParts&&) noexcept;
+  ServiceParts& operator=(ServiceParts&&) noexcept;
+  ~ServiceParts();
+
   std::unique_ptr<TransactionalStore> store;  // required
   std::unique_ptr<FirmwareStore> firmware;    // null: no plugin_opt_firmware_dir
   std::unique_ptr<UrlSigner> signer;          // null: no plugin_opt_http_public_url
@@ -111,6 +119,7 @@ class OtaService {
   std::unique_ptr<BlockDownloadServer> blocks_;     // null: no dialect offers it
   MessageRouter router_;
   SysPublisher sys_;
+  UploadExpiry upload_expiry_;
 };
 
 }  // namespace ota

@@ -79,13 +79,14 @@ std::string PluginOptions::describe() const {
          " http_public_url=" + (http_public_url.empty() ? "(none)" : http_public_url) +
          " http_tls=" + (http_tls_cert.empty() ? "off" : "on") +
          " url_expiry=" + std::to_string(url_expiry_s) +
-         " mqtt_block_max_bytes=" + std::to_string(mqtt_block_max_bytes);
+         " mqtt_block_max_bytes=" + std::to_string(mqtt_block_max_bytes) +
+         " upload_expiry_s=" + std::to_string(upload_expiry_s);
 }
 
 Result<PluginOptions> parse_plugin_options(
     const std::vector<std::pair<std::string, std::string>>& pairs) {
   PluginOptions o;
-  std::optional<bool> living_app;  // unset: on when aliyun is enabled
+  std::optional<bool> living_app;  // unset: on when a dialect serves the app
   // Each setter returns an error text, empty when the value was accepted.
   auto integer = [](int64_t min, int64_t max, auto store) {
     return [=](const std::string& v) -> std::string {
@@ -187,6 +188,8 @@ Result<PluginOptions> parse_plugin_options(
       {"http_idle_timeout", integer(1, 3600, [&](int64_t n) { o.http_idle_timeout_s = n; })},
       {"mqtt_block_max_bytes",
        integer(64, 4 << 20, [&](int64_t n) { o.mqtt_block_max_bytes = n; })},
+      {"upload_expiry",
+       integer(0, 365LL * 86400, [&](int64_t n) { o.upload_expiry_s = n; })},
       {"sys_interval", integer(0, 86400, [&](int64_t n) { o.sys_interval_s = n; })},
       {"max_payload_bytes", integer(256, 1 << 24, [&](int64_t n) { o.max_payload_bytes = n; })},
       {"auto_register", boolean([&](bool b) { o.auto_register = b; })},
@@ -227,12 +230,17 @@ Result<PluginOptions> parse_plugin_options(
     return Error{"plugin_opt_http_tls_cert and plugin_opt_http_tls_key go together"};
   }
   if (o.url_secret_file.empty()) o.url_secret_file = o.db_path + "/url-secret";
-  // The app topics belong to Alibaba's Living platform, whose devices speak
-  // the aliyun dialect.
-  const bool aliyun_enabled =
-      o.default_dialect == "aliyun" ||
-      std::find(o.dialects.begin(), o.dialects.end(), "aliyun") != o.dialects.end();
-  o.living_app = living_app.value_or(aliyun_enabled);
+  // The app topics belong to a platform (Alibaba's Living) whose dialect
+  // says so.
+  bool app_platform_enabled = false;
+  for (const std::string& name : o.dialects) {
+    std::unique_ptr<Dialect> d = make_dialect(name, o.dialect);
+    if (d && d->serves_living_app()) app_platform_enabled = true;
+  }
+  if (std::unique_ptr<Dialect> d = make_dialect(o.default_dialect, o.dialect)) {
+    if (d->serves_living_app()) app_platform_enabled = true;
+  }
+  o.living_app = living_app.value_or(app_platform_enabled);
   return o;
 }
 

@@ -18,7 +18,7 @@ struct PluginOptions {
   std::string db_path;                  // required: the LMDB directory
   std::vector<std::string> admins;      // usernames allowed on $CONTROL/ota/#
   std::vector<std::string> admin_client_ids;  // ... and client ids
-  std::string default_dialect = "aliyun";
+  std::string default_dialect = std::string(kDefaultDialectName);
   std::vector<std::string> dialects;    // enabled besides default_dialect
   // ACL answer for topics that are not the plugin's: "allow" (no other ACL
   // configured) or "defer" (let acl_file / other plugins decide).
@@ -34,8 +34,8 @@ struct PluginOptions {
   size_t db_map_size_mb = 1024;         // LMDB map size (upper bound on disk)
   int64_t sync_interval_ms = 1000;      // see docs/decisions.md "durability"
   bool consume_device_messages = false; // stop OTA messages at the plugin
-  // The Living app topics (/living/ota/...); default: on when the aliyun
-  // dialect is enabled. Apps are known by their username or client id.
+  // The Living app topics (/living/ota/...); default: on when an enabled
+  // dialect serves the Living app (Dialect::serves_living_app). Apps are known by their username or client id.
   bool living_app = true;
   IdentitySource living_app_identity = IdentitySource::kUsername;
 
@@ -52,6 +52,9 @@ struct PluginOptions {
   int64_t http_idle_timeout_s = 60;
   // Largest block a device may ask for over MQTT (Alibaba's file/download).
   int64_t mqtt_block_max_bytes = 65536;
+  // An upload that received nothing this long is aborted (its partial file
+  // removed), checked once a minute; 0 keeps abandoned uploads.
+  int64_t upload_expiry_s = 86400;
 
   // One line for the start-up log.
   std::string describe() const;

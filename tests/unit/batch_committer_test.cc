@@ -1,0 +1,115 @@
+#include "service/batch_committer.h"
+
+#include <gtest/gtest.h>
+
+#include "fault_injection_store.h"
+#include "storage/lmdb_store.h"
+#include "temp_dir.h"
+
+namespace ota {
+namespace {
+
+class BatchCommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lmdb_ = LmdbStore::open(tmp_.sub("db"), {});
+    store_ = std::make_unique<test::FaultInjectionStore>(*lmdb_);
+    batch_ = std::make_unique<BatchCommitter>(*store_, 1000, counters_, log_,
+                                              [this] { lost_++; });
+  }
+  void write(const std::string& name) { store_->put_device(Device{{"pk", name}, {}, {}, 1, 1}); }
+  static OutboundMessage message(const std::string& topic) {
+    OutboundMessage m;
+    m.topic = topic;
+    return m;
+  }
+
+  test::TempDir tmp_;
+  std::unique_ptr<LmdbStore> lmdb_;
+  std::unique_ptr<test::FaultInjectionStore> store_;
+  ServiceCounters counters_;
+  std::vector<std::string> lines_;
+  Logger log_ = [this](LogLevel, const std::string& l) { lines_.push_back(l); };
+  int lost_ = 0;
+  std::unique_ptr<BatchCommitter> batch_;
+};
+
+TEST_F(BatchCommitterTest, ABatchThatCausesMessagesIsSyncedBeforeTheyLeave) {
+  write("d0");
+  batch_->commit(5'000);  // synced: the interval since the start passed
+  write("d1");
+  batch_->after_commit(message("a"));
+  batch_->commit(5'010);
+  EXPECT_FALSE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 2u);
+  std::vector<OutboundMessage> out = batch_->take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "a");
+}
+
+TEST_F(BatchCommitterTest, QuietBatchesAreSyncedOncePerInterval) {
+  write("d0");
+  batch_->commit(10'000);  // synced: the interval since 0 passed
+  write("d1");
+  batch_->commit(10'100);
+  EXPECT_TRUE(store_->unsynced());
+  batch_->commit(10'500);  // nothing open, interval not passed: nothing
+  EXPECT_TRUE(store_->unsynced());
+  batch_->commit(11'000);  // nothing open, interval passed: sync
+  EXPECT_FALSE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 2u);
+}
+
+TEST_F(BatchCommitterTest, StatelessMessagesLeaveWithoutASync) {
+  write("d0");
+  batch_->commit(10'000);
+  write("d1");
+  batch_->stateless(message("block"));
+  batch_->commit(10'100);
+  EXPECT_TRUE(store_->unsynced());
+  ASSERT_EQ(batch_->take().size(), 1u);
+}
+
+TEST_F(BatchCommitterTest, ALostBatchDropsWhatItCausedAndNotStatelessOnes) {
+  write("d1");
+  batch_->after_commit(message("caused"));
+  batch_->stateless(message("block"));
+  EXPECT_TRUE(batch_->first_notification({"pk", "d1"}, 1));
+  EXPECT_FALSE(batch_->first_notification({"pk", "d1"}, 1));
+  batch_->lose(StoreError("disk full"));
+  EXPECT_EQ(lost_, 1);
+  EXPECT_EQ(counters_.store_errors, 1u);
+  EXPECT_EQ(lines_.back(),
+            "mosquitto-ota: storage failure, the last 1 outgoing messages are dropped: disk full");
+  EXPECT_FALSE(store_->get_device({"pk", "d1"}).has_value());  // aborted
+  std::vector<OutboundMessage> out = batch_->take();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "block");
+  EXPECT_TRUE(batch_->first_notification({"pk", "d1"}, 1));  // a new batch
+}
+
+TEST_F(BatchCommitterTest, AFailingCommitThrowsAndLeavesNothing) {
+  write("d1");
+  batch_->after_commit(message("caused"));
+  store_->fail_commit_at(1);
+  EXPECT_THROW(batch_->commit(10'000), StoreError);
+  batch_->lose(StoreError("injected"));
+  EXPECT_TRUE(batch_->take().empty());
+  EXPECT_FALSE(store_->get_device({"pk", "d1"}).has_value());
+  EXPECT_EQ(counters_.store_syncs, 0u);
+}
+
+TEST_F(BatchCommitterTest, NotificationsCountWhenTheyLeaveNotWhenLost) {
+  batch_->notification(message("n1"));
+  batch_->lose(StoreError("disk full"));
+  EXPECT_TRUE(batch_->take().empty());
+  EXPECT_EQ(counters_.notifications_sent, 0u);
+  batch_->notification(message("n2"));
+  batch_->after_commit(message("reply"));
+  EXPECT_EQ(counters_.notifications_sent, 0u);
+  EXPECT_EQ(batch_->take().size(), 2u);
+  EXPECT_EQ(counters_.notifications_sent, 1u);
+}
+
+}  // namespace
+}  // namespace ota
