@@ -67,6 +67,9 @@ Result<std::unique_ptr<OtaService>> OtaService::open(const PluginOptions& option
     config.tls_key_file = options.http_tls_key;
     config.max_connections = static_cast<uint32_t>(options.http_max_connections);
     config.idle_timeout_s = static_cast<uint32_t>(options.http_idle_timeout_s);
+    config.max_connections_per_address =
+        static_cast<uint32_t>(options.http_max_connections_per_address);
+    config.header_timeout_s = static_cast<uint32_t>(options.http_header_timeout_s);
     config.resolve = firmware_resolver(*service->signer_, *service->firmware_);
     Result<std::unique_ptr<HttpServer>> server =
         HttpServer::start(library.value(), std::move(config));
