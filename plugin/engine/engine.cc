@@ -4,18 +4,13 @@
 namespace ota {
 namespace {
 
-FailReason reason_for_step(int32_t step) {
-  switch (step) {
-    case -1: return FailReason::kUpgradeFailed;
-    case -2: return FailReason::kDownloadFailed;
-    case -3: return FailReason::kVerifyFailed;
-    default: return FailReason::kFlashFailed;  // -4; dialects reject others
-  }
-}
-
 bool is_notified(TaskState s) {
   return s == TaskState::kNotified || s == TaskState::kInProgress;
 }
+
+// Whether the device of a notified task is still downloading: it never
+// reported step 100 (downloaded, being written) in this notification.
+bool download_unfinished(const Task& task) { return task.step < 100; }
 
 }  // namespace
 
@@ -81,7 +76,7 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
   } else if (is_notified(task->state)) {
     // The device is not on the target yet (restarted, or its download was
     // cut): send the notification again so it can resume (seed 003).
-    notify(*task, *job, *package, now, out);
+    resend(*task, *job, *package, now, out);
   }
   return ReportOutcome::kApplied;
 }
@@ -102,7 +97,21 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
   if (!package) return ReportOutcome::kNoActiveTask;
 
   if (report.step < 0) {
-    finish(*task, TaskState::kFailed, reason_for_step(report.step), report.desc, now);
+    if (report.resumable && download_unfinished(*task)) {
+      // Tencent's cut download (seed 003): the device reports its version
+      // next and resumes from its offset once notified again.
+      if (task->step == report.step && task->detail == report.desc) {
+        return ReportOutcome::kApplied;  // the device repeats itself
+      }
+      task->step = report.step;
+      task->detail = report.desc;
+      record(*task, TaskState::kInProgress, now,
+             report.desc + " (download interrupted: resumes when the device reports its version)");
+      save(*task);
+      return ReportOutcome::kApplied;
+    }
+    task->step = report.step;
+    finish(*task, TaskState::kFailed, fail_reason_for_step(report.step), report.desc, now);
     return ReportOutcome::kApplied;
   }
   if (report.completed) {
@@ -152,7 +161,7 @@ void Engine::on_device_online(const DeviceKey& device, TimeMs now, Outbox& out) 
     save(*task);
   } else if (is_notified(task->state)) {
     std::optional<Package> package = store_.get_package(job->package_id);
-    if (package) notify(*task, *job, *package, now, out);
+    if (package) resend(*task, *job, *package, now, out);
   }
 }
 

@@ -89,6 +89,7 @@ OtaService::OtaService(const PluginOptions& options, Logger logger,
   EngineOptions engine_options;
   engine_options.auto_register = options.auto_register;
   engine_options.default_timeout_s = options.default_timeout_s;
+  engine_options.max_resends = static_cast<uint32_t>(options.max_resends);
   // Products that belong to one dialect by construction get that dialect's
   // rules until configured otherwise: ThingsPanel decides success by
   // progress 100 and fails devices offline at push time (seed 004).
