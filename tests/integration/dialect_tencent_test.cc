@@ -245,7 +245,7 @@ TEST_F(DialectTencentTest, DifferentVersionWhileUnfinishedIsNotifiedAgain) {
 
 // A failure during the download (seed 003's cut download) does not end the
 // task: the step shows the device's code, and the version report that
-// follows gets update_firmware again. An MD5 mismatch is final.
+// follows gets update_firmware again.
 TEST_F(DialectTencentTest, FailDuringDownloadResumesOnTheNextVersionReport) {
   const std::string dn = "dev_04";
   auto dev = connect_device(dn);
@@ -269,7 +269,10 @@ TEST_F(DialectTencentTest, FailDuringDownloadResumesOnTheNextVersionReport) {
   ASSERT_TRUE(dev->publish(report_topic(dn), kBurning));
   ASSERT_TRUE(dev->publish(report_topic(dn), kDone));
   ASSERT_TRUE(api().wait_task_state(kPid, dn, job, "SUCCEEDED"));
+}
 
+// An MD5 mismatch is final, also during the download: the bytes are wrong.
+TEST_F(DialectTencentTest, Md5MismatchDuringDownloadFails) {
   const std::string dn2 = "dev_05";
   auto dev2 = connect_device(dn2);
   const long long job2 = notified(*dev2, dn2);
