@@ -85,7 +85,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400},
                       BadCase{"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
                       BadCase{"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400},
-                      BadCase{"GET /" + std::string(kMaxRequestHeadBytes, 'a'), 431}));
+                      BadCase{"GET /" + std::string(kMaxRequestHeadBytes, 'a'), 431}),
+    [](const ::testing::TestParamInfo<BadCase>& info) {
+      return "Case" + std::to_string(info.index);
+    });
 
 TEST(HttpResponseHead, IsCanonicalAndByteExact) {
   HttpResponseHead h;
