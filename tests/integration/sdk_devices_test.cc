@@ -132,6 +132,30 @@ TEST_F(SdkDevicesTest, Alibaba3DeviceUpgradesOverHttp) {
   EXPECT_TRUE(dev.mqtt().no_message(dev.upgrade_topic(), 150ms)) << "notified after success";
 }
 
+// Alibaba re-pushes to a device that comes back online: the 3.x device
+// reboots after the notification (persistent session, clean session
+// false), reconnects and subscribes again, and gets it again.
+TEST_F(SdkDevicesTest, Alibaba3DeviceThatRebootsIsNotifiedAgain) {
+  auto dev = std::make_unique<SdkAlibaba3Device>(kAliPk, "sdk3-boot");
+  ASSERT_TRUE(dev->connect(broker().port()));
+  ASSERT_TRUE(dev->report_version("1.0.0"));
+  const long long pkg = uploaded_package(kAliPk, "2.0.0");
+  ASSERT_GT(pkg, 0);
+  const long long job = create_job(pkg, {"sdk3-boot"});
+  ASSERT_GT(job, 0);
+  ASSERT_TRUE(dev->wait_upgrade());
+  dev->mqtt().disconnect();
+  ASSERT_TRUE(wait_online(kAliPk, "sdk3-boot", false));
+  dev = std::make_unique<SdkAlibaba3Device>(kAliPk, "sdk3-boot");
+  ASSERT_TRUE(dev->connect(broker().port()));
+  std::optional<SdkAlibaba3Device::Firmware> fw = dev->wait_upgrade();
+  ASSERT_TRUE(fw) << "not notified again after coming back";
+  ASSERT_TRUE(dev->upgrade(*fw)) << dev->last_response().error;
+  JsonPtr task = api().wait_task_state(kAliPk, "sdk3-boot", job, "SUCCEEDED");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(json_int_at(task.get(), "notifyCount"), 2) << json_text(task.get());
+}
+
 TEST_F(SdkDevicesTest, TencentDeviceUpgradesWithoutACut) {
   cut_and_resume("tc-plain", "", 0);
 }
