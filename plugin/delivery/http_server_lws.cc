@@ -450,8 +450,10 @@ int Server::on_adopt(lws* wsi, Session* s) {
   open++;
   s->conn = new Conn;
   s->conn->address = address;
-  // The request head must be complete within the header timeout.
-  lws_set_timeout(wsi, PENDING_TIMEOUT_HOLDING_AH, static_cast<int>(header_timeout_));
+  // The request head must be complete within the header timeout, and an
+  // idle connection without one is closed like any idle connection.
+  lws_set_timeout(wsi, PENDING_TIMEOUT_HOLDING_AH,
+                  static_cast<int>(std::min(header_timeout_, idle_timeout_)));
   return 0;
 }
 
