@@ -42,6 +42,9 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
     config.tls_key_file = options.http_tls_key;
     config.max_connections = static_cast<uint32_t>(options.http_max_connections);
     config.idle_timeout_s = static_cast<uint32_t>(options.http_idle_timeout_s);
+    config.max_connections_per_address =
+        static_cast<uint32_t>(options.http_max_connections_per_address);
+    config.header_timeout_s = static_cast<uint32_t>(options.http_header_timeout_s);
     // The signer and the firmware store are heap objects the service keeps
     // until after it stopped the server.
     config.resolve = firmware_resolver(*parts.signer, *parts.firmware);

@@ -10,11 +10,15 @@
 // - A version report records the module's version. If the device's active
 //   task is for that module: the target version completes it (SUCCEEDED);
 //   any other version while NOTIFIED or IN_PROGRESS re-sends the
-//   notification (resumable download, seed 003).
+//   notification (resumable download, seed 003), at most max_resends times
+//   per attempt: one more fails the task.
 // - A progress report with step 0..100 moves a NOTIFIED/IN_PROGRESS task to
-//   IN_PROGRESS; -1..-4 fail it with the matching reason and keep the
-//   device's desc. Step 100 completes it where the product's success rule is
-//   "progress 100" (seed 004).
+//   IN_PROGRESS; -1..-4 fail it with the matching reason and step and keep
+//   the device's desc. A resumable failure (Tencent) before the download
+//   finished (step 100 never reached) only records the step: the task stays
+//   IN_PROGRESS and the device's next version report resumes it. Step 100
+//   completes it where the product's success rule is "progress 100"
+//   (seed 004).
 // - One active task (CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS) per device
 //   across all jobs and modules: a job's task for a busy device fails at
 //   once with "device busy" (seed 001); in a dynamic job it is queued again
@@ -77,6 +81,10 @@ struct EngineOptions {
   // unset: ProductConfig's defaults. The service derives it from the
   // dialect that owns the product (ThingsPanel: success on progress 100).
   std::function<ProductConfig(const std::string& product)> product_defaults;
+  // Re-sends of a notification within one attempt (to a device that reports
+  // an old version, comes back online, or resumes a cut download); one more
+  // fails the task. The job's timeout bounds them too.
+  uint32_t max_resends = 20;
 };
 
 // Operator input for a package with an external URL.
@@ -270,6 +278,9 @@ class Engine {
   void on_push_due(const DueItem& item, TimeMs now, Outbox& out);
   void on_timeout_due(const DueItem& item, TimeMs now);
   void notify(Task& task, const Job& job, const Package& package, TimeMs now,
+              Outbox& out);
+  // Notifies a notified task again, or fails it past max_resends.
+  void resend(Task& task, const Job& job, const Package& package, TimeMs now,
               Outbox& out);
   void finish(Task& task, TaskState state, FailReason reason,
               std::string detail, TimeMs now);
