@@ -8,7 +8,14 @@ packages=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   liblmdb-dev lmdb-utils libjansson-dev libsimdjson-dev libwebsockets-dev libssl-dev
   googletest libgtest-dev libcli11-dev curl
+  chromium
 )
+# The web console is built with node and npm. Use the ones on PATH when
+# there are any (Debian's npm package conflicts with a node installed
+# otherwise); a plain Debian 12 gets Debian's nodejs 18 and npm 9.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -15,13 +15,6 @@ std::optional<Task> latest_task(Store& store, const DeviceKey& key) {
   return latest;
 }
 
-std::optional<TaskState> task_state_from_string(const std::string& s) {
-  for (int i = 0; i < kTaskStateCount; ++i) {
-    if (to_string(static_cast<TaskState>(i)) == s) return static_cast<TaskState>(i);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
@@ -47,7 +40,8 @@ CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
 }
 
 CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
-  std::string error, product, module = std::string(kDefaultModule), version, state;
+  std::string error, product, module = std::string(kDefaultModule), version;
+  std::optional<TaskState> wanted_state;
   const json_t* online_field = nullptr;
   Paging paging;
   if (!check_fields(cmd, {"product", "module", "version", "state", "online", "offset", "count"},
@@ -55,18 +49,13 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
       !json::get_string(cmd, "product", &product, false, &error) ||
       !json::get_string(cmd, "module", &module, true, &error) ||
       !json::get_string(cmd, "version", &version, true, &error) ||
-      !json::get_string(cmd, "state", &state, true, &error) ||
+      !get_task_state(cmd, "state", &wanted_state, &error) ||
       !get_paging(cmd, &paging, &error)) {
     return Error{error};
   }
   online_field = json_object_get(cmd, "online");
   if (online_field && !json_is_boolean(online_field)) {
     return Error{"field 'online' must be true or false"};
-  }
-  std::optional<TaskState> wanted_state;
-  if (!state.empty() && !(wanted_state = task_state_from_string(state))) {
-    return Error{"field 'state' must be a task state: CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS, "
-                 "SUCCEEDED, FAILED or CANCELED"};
   }
   PageBuilder page(paging);
   ctx.store.for_each_device(product, "", [&](const Device& d) {

@@ -133,6 +133,17 @@ struct JobStatistics {
   int64_t elapsed_ms = 0;   // from start to finish (or now)
 };
 
+// Where a product module's devices stand against one target version (the
+// newest package): on it, busy with a task, failed at their latest task of
+// the module, or still to be upgraded.
+struct Compliance {
+  std::string target_version;
+  uint64_t on_target = 0;
+  uint64_t in_progress = 0;
+  uint64_t failed = 0;
+  uint64_t needs_update = 0;
+};
+
 class Engine {
  public:
   Engine(Store& store, EngineOptions options, const Presence* presence = nullptr);
@@ -178,6 +189,10 @@ class Engine {
   // Devices per version of one module of a product.
   std::map<std::string, uint64_t> version_distribution(const std::string& product,
                                                        const std::string& module);
+  // Devices of one module of a product against `target_version` (one pass
+  // over the product's devices, as version_distribution).
+  Compliance compliance(const std::string& product, const std::string& module,
+                        const std::string& target_version);
 
   // Handles due pushes, timeouts and job windows up to `now`.
   void run_due(TimeMs now, Outbox& out);
