@@ -8,7 +8,7 @@ packages=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   liblmdb-dev lmdb-utils libjansson-dev libsimdjson-dev libwebsockets-dev libssl-dev
   googletest libgtest-dev libcli11-dev curl
-  chromium
+  chromium fonts-wqy-microhei
 )
 # The web console is built with node and npm. Use the ones on PATH when
 # there are any (Debian's npm package conflicts with a node installed

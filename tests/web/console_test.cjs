@@ -49,6 +49,7 @@ const number = (text) => Number(String(text).replace(/[^0-9.-]/g, ''));
 
 async function main() {
   fs.mkdirSync(shots, { recursive: true });
+  fs.rmSync(path.join(shots, 'failure.png'), { force: true });
   const broker = new Broker({
     plugin: env('OTA_PLUGIN_PATH'),
     webui: env('OTA_WEBUI_DIR'),
@@ -339,6 +340,7 @@ async function main() {
     await shot('overview');
     await page.selectOption('nav select.lang', 'zh');
     await page.waitForFunction(() => document.querySelector('#nav-overview').textContent === '概览');
+    await sleep(2500);
     await shot('overview-zh');
     await page.selectOption('nav select.lang', 'en');
   });

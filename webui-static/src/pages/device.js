@@ -31,7 +31,7 @@ export function render({ session, root }, product, name) {
     const tasks = [...device.tasks].reverse();  // newest job first
     clear(box,
       h('div', { class: 'panel' }, h('dl', { class: 'kv' },
-        h('dt', {}, t('dev.online')), h('dd', { id: 'device-online' }, device.online ? t('dev.online') : t('dev.offline')),
+        h('dt', {}, t('dev.connection')), h('dd', { id: 'device-online' }, device.online ? t('dev.online') : t('dev.offline')),
         h('dt', {}, t('dev.firstSeen')), h('dd', {}, formatTime(device.firstSeen)),
         h('dt', {}, t('dev.lastSeen')), h('dd', {}, formatTime(device.lastSeen)),
         h('dt', {}, t('dev.tags')), h('dd', {}, Object.entries(device.tags).map(([k, v]) => `${k}=${v}`).join(', ') || '–'))),

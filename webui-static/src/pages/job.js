@@ -130,7 +130,8 @@ export function render({ session, root }, idText) {
       job.groupSizes.map((size, g) => {
         const gc = (job.groupCounts || [])[g] || {};
         const done = sum(gc, ['SUCCEEDED', 'FAILED', 'CANCELED']);
-        const status = g < job.currentGroup ? t('job.groupDone') : g === job.currentGroup ? t('job.groupCurrent') : t('job.groupPending');
+        const over = job.state === 'completed' || job.state === 'canceled';
+        const status = over || g < job.currentGroup ? t('job.groupDone') : g === job.currentGroup ? t('job.groupCurrent') : t('job.groupPending');
         return { attrs: { 'data-group': g }, cells: [g + 1, size, h('div', {}, jobBar(gc, size), h('small', {}, `${done} / ${size}`)), status] };
       }), { id: 'groups-table' }));
     const rs = Object.entries(job.failureReasons || {});
@@ -161,7 +162,7 @@ function describeOptions(job) {
   if (job.targets.all) parts.push(t('jobs.all'));
   if (job.targets.sourceVersions.length) parts.push(t('pkg.sourceVersions') + ': ' + job.targets.sourceVersions.join(', '));
   if (Object.keys(job.targets.tags).length) parts.push(t('jobs.tags') + ': ' + Object.entries(job.targets.tags).map(([k, v]) => `${k}=${v}`).join(', '));
-  if (job.targets.percent) parts.push(t('jobs.percent') + ': ' + job.targets.percent + '%');
+  if (job.targets.percent && job.targets.percent < 100) parts.push(t('jobs.percent') + ': ' + job.targets.percent + '%');
   if (job.dynamic) parts.push(t('jobs.dynamic'));
   if (job.ratePerMinute) parts.push(t('jobs.rate') + ': ' + job.ratePerMinute);
   parts.push(t('jobs.timeout') + ': ' + job.timeoutSeconds + ' s');

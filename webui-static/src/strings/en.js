@@ -188,6 +188,7 @@ export default {
   "job.cancelConfirm": "Cancel job #{id} and every unfinished task?",
   "dev.device": "Device",
   "dev.online": "online",
+  "dev.connection": "Connection",
   "dev.offline": "offline",
   "dev.version": "Version ({module})",
   "dev.modules": "Modules",

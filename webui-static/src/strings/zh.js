@@ -180,6 +180,7 @@ export default {
   "job.cancelConfirm": "取消任务 #{id} 及其所有未完成的设备？",
   "dev.device": "设备",
   "dev.online": "在线",
+  "dev.connection": "连接",
   "dev.offline": "离线",
   "dev.version": "版本（{module}）",
   "dev.modules": "模块",
