@@ -10,15 +10,23 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+// n distinct free loopback ports: all are held open together while they
+// are picked, so the kernel cannot hand out the same one twice.
+async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      await new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', resolve);
+      });
+      servers.push(s);
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
 }
 
 function mosquittoBinary() {
@@ -41,14 +49,21 @@ class Broker {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-web-'));
   }
 
+  // Before the first successful start, ports taken by another process in
+  // the meantime are replaced by new free ones (as broker_process.cc does).
   async start() {
-    this.port = await freePort();
-    this.wsPort = await freePort();
-    this.httpPort = await freePort();
     fs.mkdirSync(path.join(this.dir, 'db'));
     fs.mkdirSync(path.join(this.dir, 'firmware'));
-    this.writeConfig();
-    await this.spawn();
+    for (let attempt = 1; ; attempt++) {
+      [this.port, this.wsPort, this.httpPort] = await freePorts(3);
+      this.writeConfig();
+      try {
+        await this.spawn();
+        return;
+      } catch (e) {
+        if (attempt >= 3 || !/Address already in use|Unable to create|cannot listen|bind/i.test(this.output())) throw e;
+      }
+    }
   }
 
   writeConfig() {
@@ -133,4 +148,4 @@ class Broker {
   }
 }
 
-module.exports = { Broker, freePort, sleep };
+module.exports = { Broker, freePorts, sleep };

@@ -324,6 +324,33 @@ async function main() {
     assert.deepEqual((await admin.request('listBindings', { user: 'alice' })).bindings, []);
   });
 
+  step('a job that needs confirmation: confirm one device, cancel the other', async () => {
+    await page.click('#nav-jobs');
+    await page.waitForSelector('#job-form');
+    await page.fill('#job-packageId', String(ctx.package.id));
+    await page.fill('#job-devices', [...FAILING].join(' '));
+    await page.check('#job-needConfirm');
+    await page.click('#job-submit');
+    await page.waitForSelector('#job-state');
+    const jobId = Number(/#\/jobs\/(\d+)/.exec(page.url())[1]);
+    assert.notEqual(jobId, ctx.jobId);
+    await page.waitForSelector('#tasks-table tr[data-device="dev-33"][data-state="CONFIRM"]');
+    assert.equal((await admin.request('getJob', { jobId })).job.counts.CONFIRM, FAILING.size);
+    await page.click('#tasks-table tr[data-device="dev-33"] .confirm');
+    await page.click('#tasks-table tr[data-device="dev-07"] .cancel');
+    const job = await until('the confirmed device ran, the other was canceled', async () => {
+      const { job: j } = await admin.request('getJob', { jobId });
+      return j.state === 'completed' && j;
+    });
+    assert.equal(job.counts.CANCELED, 1);
+    assert.equal(job.counts.FAILED, 1, 'dev-33 was notified after the confirmation (and fails its download)');
+    const dev33 = (await admin.request('getDevice', { product: PRODUCT, device: 'dev-33' })).device.tasks.at(-1);
+    assert.equal(dev33.jobId, jobId);
+    assert.equal(dev33.notifyCount, 1);
+    await page.waitForSelector('#job-state[data-state="completed"]');
+    assert.equal(number(await page.textContent('#job-count-CANCELED')), 1);
+  });
+
   step('the overview agrees with $SYS after the campaign, in Chinese too', async () => {
     await page.click('#nav-overview');
     await page.waitForSelector('#sys-tasks-SUCCEEDED');
