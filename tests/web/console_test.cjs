@@ -45,6 +45,22 @@ async function until(what, fn, ms = 15000) {
   throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
 }
 
+// Samples the upload progress bar's [value, max] every 5 ms in the page.
+function recordUploadProgress(page) {
+  return page.evaluate(() => {
+    const bar = document.querySelector('#upload-progress');
+    window.progressSeen = [];
+    window.progressTimer = setInterval(() => window.progressSeen.push([bar.value, bar.max]), 5);
+  });
+}
+
+function stopRecordingUploadProgress(page) {
+  return page.evaluate(() => {
+    clearInterval(window.progressTimer);
+    return window.progressSeen;
+  });
+}
+
 const number = (text) => Number(String(text).replace(/[^0-9.-]/g, ''));
 
 async function main() {
@@ -146,14 +162,10 @@ async function main() {
     await page.fill('#up-product', PRODUCT);
     await page.fill('#up-version', '2.0.0');
     await page.fill('#up-description', 'web test firmware');
-    await page.evaluate(() => {
-      const bar = document.querySelector('#upload-progress');
-      window.progressSeen = [];
-      window.progressTimer = setInterval(() => window.progressSeen.push([bar.value, bar.max]), 5);
-    });
+    await recordUploadProgress(page);
     await page.click('#upload-submit');
     await page.waitForFunction(() => /Package \d+ \(2\.0\.0\) created/.test(document.querySelector('#package-message').textContent), null, { timeout: 60000 });
-    const seen = await page.evaluate(() => { clearInterval(window.progressTimer); return window.progressSeen; });
+    const seen = await stopRecordingUploadProgress(page);
     const size = ctx.firmware.length;
     const between = new Set(seen.filter(([v, max]) => max === size && v > 0 && v < size).map(([v]) => v));
     assert.ok(between.size >= 3, `the bar moved through several values: ${[...between].join(',')}`);
@@ -372,15 +384,38 @@ async function main() {
     await page.selectOption('nav select.lang', 'en');
   });
 
-  step('a broker restart shows the connection drop, then the reconnect', async () => {
-    await page.click(`#nav-jobs`);
-    await page.waitForSelector(`#jobs-table tr[data-job="${ctx.jobId}"]`);
+  step('a broker restart during an upload: the page shows the drop, reconnects, and the upload resumes', async () => {
+    await page.click('#nav-packages');
+    await page.waitForSelector('#packages-table');
+    const firmware = crypto.randomBytes(6 * 1024 * 1024);
+    await page.setInputFiles('#upload-file', { name: 'fw-2.1.0.bin', mimeType: 'application/octet-stream', buffer: firmware });
+    await page.fill('#up-product', PRODUCT);
+    await page.fill('#up-version', '2.1.0');
+    await recordUploadProgress(page);
+    await page.click('#upload-submit');
+    const size = firmware.length;
+    await page.waitForFunction((n) => {
+      const bar = document.querySelector('#upload-progress');
+      return bar.max === n && bar.value > n / 4;
+    }, size, { timeout: 60000 });
+    const mark = await page.evaluate(() => window.progressSeen.length);
     await broker.restart();
     await page.waitForSelector('#connection-banner[data-state="connected"]', { timeout: 30000 });
-    // The page reloaded its data over the new connection.
-    await page.waitForSelector(`#jobs-table tr[data-job="${ctx.jobId}"]`);
-    assert.ok(ctx.bannerStates.some((s) => s === 'reconnecting' || s === 'disconnected'),
+    assert.ok(ctx.bannerStates.some((st) => st === 'reconnecting' || st === 'disconnected'),
       `the page showed the drop: ${ctx.bannerStates.join(',')}`);
+    await page.waitForFunction(() => /Package \d+ \(2\.1\.0\) created/.test(document.querySelector('#package-message').textContent), null, { timeout: 60000 });
+    const seen = await stopRecordingUploadProgress(page);
+    const before = seen[mark - 1][0];
+    const after = seen.slice(mark).filter(([, max]) => max === size).map(([v]) => v);
+    assert.ok(before > size / 4 && before < size, `mid-upload at the restart: ${before}`);
+    assert.ok(Math.min(...after) >= before, `resumed from ${Math.min(...after)}, not from the start (had ${before})`);
+    const { packages } = await admin.request('listPackages', { product: PRODUCT });
+    const p = packages.find((x) => x.version === '2.1.0');
+    assert.equal(p.sha256, crypto.createHash('sha256').update(firmware).digest('hex'));
+    assert.equal(p.size, size);
+    // The jobs survived the restart, and the list shows them again.
+    await page.click('#nav-jobs');
+    await page.waitForSelector(`#jobs-table tr[data-job="${ctx.jobId}"]`);
   });
 
   let failed = false;

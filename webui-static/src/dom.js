@@ -113,6 +113,6 @@ export function jobBar(counts, total) {
 export function pager(offset, count, more, load) {
   return h('div', { class: 'pager' },
     h('button', { class: 'prev', disabled: offset === 0, onclick: () => load(Math.max(0, offset - count)) }, t('common.prev')),
-    h('span', {}, t('common.range', { from: count ? offset + 1 : 0, to: offset + count })),
+    h('span', { class: 'range' }, count ? t('common.range', { from: offset + 1, to: offset + count }) : ''),
     h('button', { class: 'next', disabled: !more, onclick: () => load(offset + count) }, t('common.next')));
 }

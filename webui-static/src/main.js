@@ -26,7 +26,7 @@ const ROUTES = [
   [/^\/bindings$/, bindings],
 ];
 
-const app = { session: null, cleanup: null, root: null, banner: null };
+const app = { session: null, cleanup: null, root: null, banner: null, reconnectHandlers: [] };
 
 function brokerUrl() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -87,7 +87,11 @@ function startConsole(session) {
       app.banner.className = 'banner ok';
       app.banner.dataset.state = 'connected';
       setTimeout(() => { if (app.banner.dataset.state === 'connected') app.banner.hidden = true; }, 3000);
-      route();  // reload the page's data
+      // Reload the page's data: through the page's own handlers when it
+      // has any (so that work in progress, such as an upload, carries on),
+      // else by rendering it again.
+      if (app.reconnectHandlers.length) for (const fn of app.reconnectHandlers) fn();
+      else route();
     } else {
       app.banner.hidden = false;
       app.banner.className = 'banner bad';
@@ -126,6 +130,7 @@ function route() {
   const path = location.hash.replace(/^#/, '').split('?')[0] || '/overview';
   if (app.cleanup) app.cleanup();
   app.cleanup = null;
+  app.reconnectHandlers = [];
   for (const a of document.querySelectorAll('nav a')) {
     a.classList.toggle('active', path.startsWith(a.getAttribute('href').slice(1)));
   }
@@ -137,6 +142,7 @@ function route() {
       session: app.session,
       root: app.root,
       navigate: (to) => { location.hash = '#' + to; },
+      onReconnect: (fn) => app.reconnectHandlers.push(fn),
     };
     app.cleanup = page.render(ctx, ...m.slice(1).map(decodeURIComponent)) || null;
     document.title = t('app.title');

@@ -92,6 +92,12 @@ export class Session {
           if (!client.connected) fail(new LoginError('login.unreachable'));
           return;
         }
+        // Replies to commands in flight are lost with the connection.
+        for (const [id, p] of this.pending) {
+          clearTimeout(p.timer);
+          p.reject(new CommandError(p.command, 'connection lost', true));
+          this.pending.delete(id);
+        }
         this.emitState('disconnected');
       });
       client.on('reconnect', () => {
@@ -165,7 +171,7 @@ export class Session {
         this.pending.delete(correlationData);
         reject(new CommandError(command, 'no reply within 20 s', true));
       }, REQUEST_TIMEOUT_MS);
-      this.pending.set(correlationData, { resolve, reject, timer });
+      this.pending.set(correlationData, { resolve, reject, timer, command });
       this.client.publish(CONTROL_TOPIC, body, { qos: 1 });
     });
   }

@@ -91,6 +91,7 @@ export function render({ session, root }, idText) {
     }
   };
 
+  let disposed = false;
   const loadJob = async () => {
     let job;
     try {
@@ -99,6 +100,7 @@ export function render({ session, root }, idText) {
       message.textContent = err.message;
       return;
     }
+    if (disposed) return;  // a reply that arrived after the page was left
     const c = job.counts;
     const finished = sum(c, ['SUCCEEDED', 'FAILED', 'CANCELED']);
     clear(head,
@@ -151,6 +153,7 @@ export function render({ session, root }, idText) {
   loadTasks(0);
   const timer = setInterval(() => { loadJob(); loadTasks(); }, POLL_MS);
   return () => {
+    disposed = true;
     clearInterval(timer);
     progress.chart.destroy();
     states.chart.destroy();

@@ -8,7 +8,7 @@ import { uploadFile } from '../upload.js';
 const PAGE = 20;
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
-export function render({ session, root, navigate }) {
+export function render({ session, root, navigate, onReconnect }) {
   const state = { product: '', offset: 0 };
   const listBox = h('div', { id: 'package-list' });
   const message = h('div', { class: 'notice', id: 'package-message', role: 'status' });
@@ -73,6 +73,7 @@ export function render({ session, root, navigate }) {
     uploadForm(session, () => load(0), message),
     urlForm(session, () => load(0), message));
   load(0);
+  onReconnect(() => load());
 }
 
 // Fields every new package has (product, module, version, ...).

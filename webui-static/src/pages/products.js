@@ -15,6 +15,7 @@ export function render({ session, root }) {
   const detail = h('div', { id: 'product-detail' });
   const charts = [];
   const dropCharts = () => { while (charts.length) charts.pop().destroy(); };
+  let disposed = false;
 
   const load = async (offset = 0) => {
     try {
@@ -44,6 +45,8 @@ export function render({ session, root }) {
       clear(detail, h('p', { class: 'error' }, err.message));
       return;
     }
+    if (disposed) return;  // a reply that arrived after the page was left
+    dropCharts();  // of an open() that finished in the meantime
     const versions = Object.entries(stats.versions).sort((a, b) => b[1] - a[1]);
     const dist = chart('version-chart', {
       type: 'bar',
@@ -82,7 +85,10 @@ export function render({ session, root }) {
   root.append(h('h2', {}, t('nav.products')), h('p', { class: 'muted' }, t('prod.intro')), listBox, detail,
     configForm(session, null, () => load()));
   load(0);
-  return dropCharts;
+  return () => {
+    disposed = true;
+    dropCharts();
+  };
 }
 
 // setProductConfig for `p`, or for a product typed in (p null).
