@@ -396,6 +396,27 @@ async function main() {
     await page.selectOption('nav select.lang', 'en');
   });
 
+  step('a hostile device name is shown as text, never run as markup', async () => {
+    // Device names come from device topics: anyone who can publish there
+    // chooses them.
+    const evil = '<img src=x onerror="window.__xss=1">';
+    const [dev] = await startDevices(broker.port, 'evil', [evil], '1.0.0', {});
+    devices.push(dev);
+    await page.click('#nav-devices');
+    await page.waitForSelector('#devices-table');
+    await page.fill('#dev-product', 'evil');
+    await page.fill('#dev-version', '');
+    await page.click('#dev-apply');
+    const link = page.locator('#devices-table tbody tr[data-device] a');
+    await until('the hostile device listed', async () => (await link.count()) === 1);
+    assert.equal(await link.textContent(), evil);
+    await link.click();
+    await page.waitForSelector('#modules-table');
+    assert.equal(await page.textContent('#page h2'), `Device ${evil} of evil`);
+    assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+  });
+
   step('a broker restart during an upload: the page shows the drop, reconnects, and the upload resumes', async () => {
     await page.click('#nav-packages');
     await page.waitForSelector('#packages-table');
