@@ -40,15 +40,17 @@ CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
 }
 
 CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
-  std::string error, product, module = std::string(kDefaultModule), version;
+  std::string error, product, module = std::string(kDefaultModule), version, prefix;
   std::optional<TaskState> wanted_state;
   const json_t* online_field = nullptr;
   Paging paging;
-  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "offset", "count"},
+  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "prefix", "offset",
+                          "count"},
                     &error) ||
       !json::get_string(cmd, "product", &product, false, &error) ||
       !json::get_string(cmd, "module", &module, true, &error) ||
       !json::get_string(cmd, "version", &version, true, &error) ||
+      !json::get_string(cmd, "prefix", &prefix, true, &error) ||
       !get_task_state(cmd, "state", &wanted_state, &error) ||
       !get_paging(cmd, &paging, &error)) {
     return Error{error};
@@ -58,7 +60,11 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
     return Error{"field 'online' must be true or false"};
   }
   PageBuilder page(paging);
-  ctx.store.for_each_device(product, "", [&](const Device& d) {
+  // Devices are stored in name order: a name prefix is a range, read from
+  // its start (the device named exactly `prefix`, then those after it) to
+  // the first name without it.
+  auto visit = [&](const Device& d) {
+    if (!d.key.device.starts_with(prefix)) return false;
     if (!version.empty()) {
       auto m = d.modules.find(module);
       if (m == d.modules.end() || m->second.version != version) return true;
@@ -76,7 +82,12 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
       json_object_set_new(j, "lastTask", latest ? task_json(*latest, false) : json_null());
       return j;
     });
-  });
+  };
+  if (!prefix.empty()) {
+    std::optional<Device> exact = ctx.store.get_device({product, prefix});
+    if (exact && !visit(*exact)) return page.reply("devices");
+  }
+  ctx.store.for_each_device(product, prefix, visit);
   return page.reply("devices");
 }
 

@@ -120,6 +120,28 @@ TEST_F(ConsoleCommandsTest, ComplianceAgainstTheNewestPackage) {
   EXPECT_NE(wifi.find(R"("compliance":null)"), std::string::npos) << wifi;
 }
 
+TEST_F(ConsoleCommandsTest, ListDevicesByNamePrefix) {
+  Outbox out;
+  for (const char* d : {"d10", "e1", "c9"}) {
+    engine_->on_version_report({{"pk", d}, "default", "1.0.0"}, kT0, out);
+  }
+  store_->commit(true);
+  EXPECT_EQ(names_of(run(R"({"command":"listDevices","product":"pk","prefix":"d1"})"), "devices"),
+            "d1,d10");
+  const std::string page = run(R"({"command":"listDevices","product":"pk","prefix":"d","count":2})");
+  EXPECT_EQ(names_of(page, "devices"), "d1,d10");
+  EXPECT_NE(page.find(R"("more":true)"), std::string::npos) << page;
+  EXPECT_EQ(names_of(run(R"({"command":"listDevices","product":"pk","prefix":"d","offset":2})"),
+                     "devices"),
+            "d2,d3,d4,d5");
+  EXPECT_EQ(names_of(run(R"({"command":"listDevices","product":"pk","prefix":"e"})"), "devices"), "e1");
+  EXPECT_EQ(names_of(run(R"({"command":"listDevices","product":"pk","prefix":"x"})"), "devices"), "");
+  // With the other filters: the prefix's devices on version 2.0.0.
+  EXPECT_EQ(names_of(run(R"({"command":"listDevices","product":"pk","prefix":"d","version":"2.0.0"})"),
+                     "devices"),
+            "d1");
+}
+
 TEST_F(ConsoleCommandsTest, ListProductsShowsConfiguredAndPackagedProducts) {
   run(R"({"command":"setProductConfig","product":"tc","dialect":"tencent"})");
   const std::string list = run(R"({"command":"listProducts"})");

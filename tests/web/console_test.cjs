@@ -317,6 +317,12 @@ async function main() {
     await until('the devices still on 1.0.0', async () =>
       (await page.$$eval('#devices-table tbody tr[data-device]', (r) => r.map((x) => x.dataset.device))).join(',') === [...FAILING].join(','));
     await shot('devices');
+    await page.fill('#dev-version', '');
+    await page.fill('#dev-name', 'dev-3');
+    await page.click('#dev-apply');
+    await until('the devices named dev-3…', async () =>
+      (await page.$$eval('#devices-table tbody tr[data-device]', (r) => r.map((x) => x.dataset.device))).join(',') ===
+        Array.from({ length: 10 }, (_, i) => `dev-3${i}`).join(','));
     await page.click('#devices-table tr[data-device="dev-33"] a');
     await page.waitForSelector('#device-detail .timeline li.FAILED');
     const { device } = await admin.request('getDevice', { product: PRODUCT, device: 'dev-33' });

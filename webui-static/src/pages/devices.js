@@ -1,5 +1,5 @@
 // Devices: one product's devices filtered on the broker (module, version,
-// latest task state, online), paged; or one device found by name.
+// latest task state, online, a name prefix), paged; or one device by name.
 import { h, clear, table, pager, badge, formatTime } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -31,6 +31,7 @@ export function render({ session, root, navigate }) {
     if (version.value.trim()) fields.version = version.value.trim();
     if (state.value) fields.state = state.value;
     if (online.value) fields.online = online.value === 'true';
+    if (name.value.trim()) fields.prefix = name.value.trim();
     try {
       const data = await session.request('listDevices', fields);
       const mod = fields.module || 'default';

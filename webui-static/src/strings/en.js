@@ -197,7 +197,7 @@ export default {
   "dev.firstSeen": "First seen",
   "dev.pickProduct": "Choose a product.",
   "dev.taskState": "Latest task state",
-  "dev.findByName": "Device name",
+  "dev.findByName": "Device name (prefix)",
   "dev.find": "Open",
   "dev.title": "Device {device} of {product}",
   "dev.tags": "Tags",

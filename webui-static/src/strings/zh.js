@@ -189,7 +189,7 @@ export default {
   "dev.firstSeen": "首次上报",
   "dev.pickProduct": "请选择产品。",
   "dev.taskState": "最近任务状态",
-  "dev.findByName": "设备名",
+  "dev.findByName": "设备名（前缀）",
   "dev.find": "打开",
   "dev.title": "{product} 的设备 {device}",
   "dev.tags": "标签",
