@@ -10,11 +10,14 @@ packages=(
   googletest libgtest-dev libcli11-dev curl
   chromium fonts-wqy-microhei
 )
-# The web console is built with node and npm. Use the ones on PATH when
-# there are any (Debian's npm package conflicts with a node installed
-# otherwise); a plain Debian 12 gets Debian's nodejs 18 and npm 9.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+# The web console is built with node and npm (and its browser tests run
+# chromium). Use the node on PATH when there is one: Debian's npm package
+# conflicts with a node installed otherwise. A plain Debian 12 gets
+# Debian's nodejs 18 and npm 9.
+if ! command -v node >/dev/null 2>&1; then
   packages+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  echo "mosquitto-ota: node is installed without npm: the web console will not be built" >&2
 fi
 
 missing=()
