@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { chart, COLORS } from '../charts.js';
 
 const POLL_MS = 1500;
+const TASK_POLL_MS = 5000;
 const PAGE = 25;
 const STATES = ['CONFIRM', 'QUEUED', 'NOTIFIED', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'CANCELED'];
 const ACTIVE = ['CONFIRM', 'QUEUED', 'NOTIFIED', 'IN_PROGRESS'];
@@ -151,10 +152,15 @@ export function render({ session, root }, idText) {
 
   loadJob();
   loadTasks(0);
-  const timer = setInterval(() => { loadJob(); loadTasks(); }, POLL_MS);
+  // getJob reads counters; listTasks with a state filter may read many of
+  // a big job's tasks to fill its page, so it refreshes less often. Neither
+  // runs while the tab is hidden.
+  const timer = setInterval(() => { if (!document.hidden) loadJob(); }, POLL_MS);
+  const taskTimer = setInterval(() => { if (!document.hidden) loadTasks(); }, TASK_POLL_MS);
   return () => {
     disposed = true;
     clearInterval(timer);
+    clearInterval(taskTimer);
     progress.chart.destroy();
     states.chart.destroy();
   };

@@ -53,7 +53,7 @@ export function render({ session, root, navigate }) {
     listBox,
     createForm(session, navigate, presetPackage));
   load(0);
-  const timer = setInterval(() => load(), POLL_MS);
+  const timer = setInterval(() => { if (!document.hidden) load(); }, POLL_MS);
   return () => clearInterval(timer);
 }
 
