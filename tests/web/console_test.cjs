@@ -155,8 +155,8 @@ async function main() {
   step('a firmware upload moves the progress bar and creates a stored package', async () => {
     await page.click('#nav-packages');
     await page.waitForSelector('#packages-table');
-    // Random firmware of 3 MiB: twelve 256 KiB chunks.
-    ctx.firmware = crypto.randomBytes(3 * 1024 * 1024);
+    // Random firmware of 4 MiB: four 1 MiB chunks.
+    ctx.firmware = crypto.randomBytes(4 * 1024 * 1024);
     ctx.sha256 = crypto.createHash('sha256').update(ctx.firmware).digest('hex');
     await page.setInputFiles('#upload-file', { name: 'fw-2.0.0.bin', mimeType: 'application/octet-stream', buffer: ctx.firmware });
     await page.fill('#up-product', PRODUCT);

@@ -6,7 +6,10 @@
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 
-export const CHUNK_BYTES = 256 * 1024;
+// 1 MiB per chunk: mosquitto 2.0.11 reads websocket frames in small pieces,
+// so fewer, bigger chunks upload faster (measured on loopback: 1.3 MiB/s
+// with 256 KiB chunks, 2.9 MiB/s with 1 MiB); the API allows 4 MiB.
+export const CHUNK_BYTES = 1024 * 1024;
 const HASH_PIECE_BYTES = 4 * 1024 * 1024;
 
 export async function hashFile(file, onProgress) {
