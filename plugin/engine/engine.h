@@ -148,6 +148,18 @@ struct JobStatistics {
   int64_t elapsed_ms = 0;   // from start to finish (or now)
 };
 
+// Where a product module's devices stand against one target version (the
+// newest package): on it, busy with a task, failed at their latest task of
+// the module, or still to be upgraded.
+struct Compliance {
+  std::string target_version;
+  uint64_t on_target = 0;
+  uint64_t in_progress = 0;
+  uint64_t failed = 0;
+  uint64_t needs_update = 0;
+};
+
+
 // Contract for every method:
 // - State is read and written only through the Store given at construction;
 //   a storage failure throws StoreError with the caller's batch left to the
@@ -237,6 +249,10 @@ class Engine {
   // Devices per version of one module of a product (reads only).
   std::map<std::string, uint64_t> version_distribution(const std::string& product,
                                                        const std::string& module);
+  // Devices of one module of a product against `target_version` (one pass
+  // over the product's devices, as version_distribution).
+  Compliance compliance(const std::string& product, const std::string& module,
+                        const std::string& target_version);
 
   // Handles due pushes (paced, presence-aware), timeouts and job windows
   // up to `now`, at most due_batch_limit entries a call; stale entries are
