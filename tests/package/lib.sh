@@ -1,0 +1,39 @@
+# Helpers shared by the shell tests under tests/package/ (sourced).
+
+# Exit status ctest reads as "skipped" (SKIP_RETURN_CODE).
+readonly SKIP=77
+
+skip() { echo "SKIPPED: $*"; exit "$SKIP"; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+# A loopback TCP port nobody listens on (the caller still handles the
+# race: a broker that cannot bind it fails to start and says so).
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  fail "no free port found"
+}
+
+# Waits up to $2 seconds (default 20) for something to accept on port $1.
+wait_port() {
+  local port=$1 tries=$(( ${2:-20} * 10 ))
+  for _ in $(seq "$tries"); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Waits up to $2 seconds for the file $1 to be non-empty.
+wait_file() {
+  local file=$1 tries=$(( ${2:-20} * 10 ))
+  for _ in $(seq "$tries"); do
+    [ -s "$file" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
