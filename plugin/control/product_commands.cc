@@ -105,6 +105,7 @@ CommandReply get_statistics_command(CommandContext& ctx, const json_t* cmd) {
     if (s) json_array_append_new(jobs, job_statistics_json(s.value()));
   }
   json_object_set_new(stats, "jobs", jobs);
+  json::set_string(stats, "storeId", ctx.store.store_id());
   return wrap("statistics", stats);
 }
 

@@ -53,6 +53,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // The database's identity: random, made once, kept by backups (so two
+  // brokers answering with the same id serve one database).
+  virtual std::string store_id() = 0;
+
   // Devices.
   virtual std::optional<Device> get_device(const DeviceKey& key) = 0;
   virtual void put_device(const Device& device) = 0;
