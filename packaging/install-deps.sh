@@ -8,6 +8,12 @@ packages=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   liblmdb-dev lmdb-utils libjansson-dev libsimdjson-dev libwebsockets-dev libssl-dev
   googletest libgtest-dev libcli11-dev curl
+  # the Debian package (CPack: dpkg-shlibdeps, file) and a compiler cache
+  # that lets its build reuse the main build's objects
+  dpkg-dev file ccache
+  # the 3-broker test (haproxy routes devices by MQTT client id) and the
+  # check of the systemd drop-in (systemd-analyze)
+  haproxy systemd
 )
 
 missing=()
