@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 # Everything the package could leave behind, listed before and after.
 watched=(/etc/mosquitto /var/lib/mosquitto /usr/share/mosquitto-ota /usr/share/doc/mosquitto-ota)
-list_watched() { find "${watched[@]}" 2>/dev/null | sort; }
+list_watched() { { find "${watched[@]}" 2>/dev/null || true; } | sort; }
 list_watched > "$work/before.txt"
 
 step "build the package (packaging/build-deb.sh)"
@@ -94,7 +94,7 @@ wait_port "$port" 20 || { cat "$work/broker.out" "$work/mosquitto.log" 2>/dev/nu
 grep -q "mosquitto-ota" "$work/mosquitto.log" || fail "the plugin did not log its start"
 
 step "one upgrade: device d1 of product pk1 from 1.0.0 to 2.0.0"
-ctrl=(/usr/bin/mosquitto_ota_ctrl -p "$port" -u admin --timeout 20s)
+ctrl=(/usr/bin/mosquitto_ota_ctrl -p "$port" -u admin)
 head -c 200000 /dev/urandom > "$work/fw-2.0.0.bin"
 mosquitto_sub -p "$port" -t /ota/device/upgrade/pk1/d1 -C 1 -W 30 > "$work/notification" &
 sub_pid=$!
@@ -111,7 +111,7 @@ curl -fsS -o "$work/downloaded.bin" "$url" || fail "download of $url failed"
   || fail "downloaded firmware differs from the uploaded one"
 mosquitto_pub -p "$port" -t /ota/device/progress/pk1/d1 -m '{"id":"2","params":{"step":"50","desc":"downloading"}}'
 mosquitto_pub -p "$port" -t /ota/device/inform/pk1/d1 -m '{"id":"3","params":{"version":"2.0.0"}}'
-"${ctrl[@]}" --timeout 30s job watch 1 > "$work/watch.txt" || fail "job 1 did not complete: $(cat "$work/watch.txt")"
+"${ctrl[@]}" --timeout 60s job watch 1 > "$work/watch.txt" || fail "job 1 did not complete: $(cat "$work/watch.txt")"
 "${ctrl[@]}" --json job show 1 > "$work/job.json"
 grep -Eq '"SUCCEEDED": *1\b' "$work/job.json" || fail "job 1 has no succeeded task: $(cat "$work/job.json")"
 "${ctrl[@]}" --json device show --product pk1 d1 | grep -q '"2.0.0"' || fail "d1 does not report 2.0.0"
