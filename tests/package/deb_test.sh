@@ -74,12 +74,7 @@ step "start mosquitto: Debian's mosquitto.conf with the fragment enabled"
 # private include_dir, and Debian's mosquitto.conf is used with only its
 # paths moved into the work directory: this broker must not write the
 # service's pid file, persistence file or log.
-port=$(free_port)
-http_port=$(free_port)
 mkdir "$work/conf.d"
-cp /etc/mosquitto/conf.d/ota.conf.example "$work/conf.d/ota.conf"
-sed -i -e "s/^listener 1883 /listener $port /" -e "s/127\.0\.0\.1:8880/127.0.0.1:$http_port/g" \
-  "$work/conf.d/ota.conf"
 sed -e "s|^pid_file .*|pid_file $work/mosquitto.pid|" \
     -e "s|^persistence_location .*|persistence_location $work/|" \
     -e "s|^log_dest file .*|log_dest file $work/mosquitto.log|" \
@@ -88,9 +83,22 @@ sed -e "s|^pid_file .*|pid_file $work/mosquitto.pid|" \
 changed=$(diff /etc/mosquitto/mosquitto.conf "$work/mosquitto.conf" | grep -c '^>' || true)
 [ "$changed" = 4 ] || fail "expected to move 4 paths of Debian's mosquitto.conf, moved $changed"
 chown mosquitto: "$work"
-mosquitto -c "$work/mosquitto.conf" > "$work/broker.out" 2>&1 &
-broker_pid=$!
-wait_port "$port" 20 || { cat "$work/broker.out" "$work/mosquitto.log" 2>/dev/null; fail "broker did not start"; }
+# Free ports can be taken between the check and the bind: try a few.
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  http_port=$(free_port)
+  cp /etc/mosquitto/conf.d/ota.conf.example "$work/conf.d/ota.conf"
+  sed -i -e "s/^listener 1883 /listener $port /" -e "s/127\.0\.0\.1:8880/127.0.0.1:$http_port/g" \
+    "$work/conf.d/ota.conf"
+  mosquitto -c "$work/mosquitto.conf" > "$work/broker.out" 2>&1 &
+  broker_pid=$!
+  wait_port "$port" 20 "$broker_pid" && break
+  kill "$broker_pid" 2>/dev/null; wait "$broker_pid" 2>/dev/null || true; broker_pid=""
+  grep -Eqi "already in use|bind" "$work/broker.out" "$work/mosquitto.log" 2>/dev/null \
+    || { cat "$work/broker.out" "$work/mosquitto.log" 2>/dev/null; fail "broker did not start"; }
+  echo "port $port or $http_port was taken meanwhile (attempt $attempt); again"
+done
+[ -n "$broker_pid" ] || fail "broker did not start: no free ports"
 grep -q "mosquitto-ota" "$work/mosquitto.log" || fail "the plugin did not log its start"
 
 step "one upgrade: device d1 of product pk1 from 1.0.0 to 2.0.0"
