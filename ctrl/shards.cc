@@ -1,6 +1,7 @@
 #include "shards.h"
 
 #include <array>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -23,8 +24,9 @@ struct ShardResult {
 constexpr std::array<const char*, 7> kTaskStates = {
     "CONFIRM", "QUEUED", "NOTIFIED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "CANCELED"};
 
-// Runs the action against one shard, its stdout captured.
-ShardResult run_one(const Context& ctx, const Shard& shard, bool json) {
+// Runs `action` against one shard, its stdout captured.
+ShardResult run_one(const Context& ctx, const Shard& shard, bool json,
+                    const std::function<int(Context&)>& action) {
   ShardResult r;
   r.shard = shard;
   Context c;
@@ -32,11 +34,10 @@ ShardResult run_one(const Context& ctx, const Shard& shard, bool json) {
   c.options.host = shard.host;
   c.options.port = shard.port;
   c.json = json;
-  c.action = ctx.action;
   std::ostringstream captured;
   std::streambuf* saved = std::cout.rdbuf(captured.rdbuf());
   try {
-    r.status = c.action(c);
+    r.status = action(c);
   } catch (const CtrlError& e) {
     r.status = e.exit_code();
     r.error = e.what();
@@ -249,16 +250,40 @@ std::vector<Shard> parse_shards(const std::string& list, int default_port) {
   return shards;
 }
 
+// Throws CommandError, before anything is changed, when the shards that
+// answer do not all mean the same thing by the command's arguments.
+void check_shards_agree(const Context& ctx, const std::vector<Shard>& shards,
+                        const std::function<std::string(Context&)>& fingerprint) {
+  std::map<std::string, std::string> meaning;  // fingerprint -> its shards
+  for (const Shard& shard : shards) {
+    std::string seen;
+    ShardResult r = run_one(ctx, shard, false, [&](Context& c) {
+      seen = fingerprint(c);
+      return kExitOk;
+    });
+    if (r.status == kExitConnection) continue;  // reported when the command runs
+    if (r.status != kExitOk) seen = r.error;
+    std::string& on = meaning[seen];
+    on += (on.empty() ? "" : ",") + shard.address();
+  }
+  if (meaning.size() <= 1) return;
+  std::string text = "the shards disagree, nothing was changed:";
+  for (const auto& [what, on] : meaning) text += "\n  on " + on + ": " + what;
+  throw CommandError(text);
+}
+
 int run_on_shards(Context& ctx, const std::vector<Shard>& shards, const std::string& command) {
   const bool job_totals = command == "job show";
   const bool stats_totals = command == "stats";
   if (command == "job watch") {
     throw UsageError("job watch follows one broker: run it per shard (-h/-p), or poll 'job show' with --shards");
   }
+  auto check = ctx.shard_checks.find(command);
+  if (check != ctx.shard_checks.end()) check_shards_agree(ctx, shards, check->second);
   std::vector<ShardResult> results;
   int status = kExitOk;
   for (const Shard& shard : shards) {
-    results.push_back(run_one(ctx, shard, ctx.json || job_totals || stats_totals));
+    results.push_back(run_one(ctx, shard, ctx.json || job_totals || stats_totals, ctx.action));
     const ShardResult& r = results.back();
     if (r.status != kExitOk) {
       std::cerr << "mosquitto_ota_ctrl: shard " << shard.address() << ": "

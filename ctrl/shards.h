@@ -8,7 +8,9 @@
 // total; other commands print each shard's output under a "== shard" line
 // (with --json: {"shards":[{"shard","data"}...]}). A shard that cannot be
 // reached, or refuses the command, gets one line on stderr and the others
-// are still done; the exit status is then the worst of them.
+// are still done; the exit status is then the worst of them. Ids are per
+// shard: `job create` first checks that its package id names the same
+// package on every reachable shard, and changes nothing if not.
 #pragma once
 
 #include <string>

@@ -4,7 +4,8 @@
 // 300 devices, one campaign made on every shard with mosquitto_ota_ctrl
 // --shards; the aggregated counts equal the sum of the shards' own; a shard
 // killed mid-campaign is reported as one line, and after its restart its
-// devices finish. Skipped when haproxy is not installed.
+// devices finish; a job naming a package id that differs between shards is
+// refused. Skipped when haproxy is not installed.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -274,6 +275,21 @@ TEST_F(ShardsTest, OneCampaignOverThreeShardsBehindHaproxy) {
   ASSERT_TRUE(st);
   EXPECT_EQ(json_int_at(st.get(), "total/devices"), kDevices) << stats.out;
   EXPECT_EQ(json_int_at(st.get(), "total/versions/2.0.0"), kDevices) << stats.out;
+
+  // Ids are per shard: a package made on one shard only makes --package 2
+  // mean different things, and job create refuses before changing any.
+  ASSERT_TRUE(ask(2, "createPackage",
+                  R"({"product":"pk1","version":"9.9.9","url":"https://objects.example.com/x.bin",)"
+                  R"("size":1,"sign":"93230c3bde425a9d93230c3bde425a9d","signMethod":"MD5"})",
+                  "package"));
+  CtrlRun diverged = ctrl({"job", "create", "--package", "2", "--all"});
+  EXPECT_EQ(diverged.exit_code, 1) << diverged.describe();
+  EXPECT_NE(diverged.err.find("the shards disagree, nothing was changed"), std::string::npos)
+      << diverged.describe();
+  ControlClient admin;
+  ASSERT_TRUE(admin.connect(brokers_[2]->port()));
+  JsonPtr no_job = admin.send("getJob", R"({"jobId":2})");
+  EXPECT_TRUE(no_job && json_at(no_job.get(), "error")) << "job 2 was created on shard 2";
 }
 
 }  // namespace
