@@ -9,6 +9,12 @@ packages=(
   liblmdb-dev lmdb-utils libjansson-dev libsimdjson-dev libwebsockets-dev libssl-dev
   googletest libgtest-dev libcli11-dev curl
   chromium fonts-wqy-microhei
+  # the Debian package (CPack: dpkg-shlibdeps, file) and a compiler cache
+  # that lets its build reuse the main build's objects
+  dpkg-dev file ccache
+  # the 3-broker test (haproxy routes devices by MQTT client id) and the
+  # check of the systemd drop-in (systemd-analyze)
+  haproxy systemd
 )
 # The web console is built with node and npm (and its browser tests run
 # chromium). Use the node on PATH when there is one: Debian's npm package

@@ -14,7 +14,11 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
   try {
     LmdbStoreOptions store_options;
     store_options.map_size = options.db_map_size_mb * 1024 * 1024;
-    parts.store = LmdbStore::open(options.db_path, store_options);
+    std::unique_ptr<LmdbStore> store = LmdbStore::open(options.db_path, store_options);
+    for (const std::string& step : store->migrations()) {
+      logger(LogLevel::kNotice, "mosquitto-ota: " + options.db_path + ": migrated " + step);
+    }
+    parts.store = std::move(store);
   } catch (const StoreError& e) {
     return Error{std::string("cannot open the OTA database: ") + e.what()};
   }

@@ -137,6 +137,7 @@ CommandReply get_statistics_command(CommandContext& ctx, const json_t* cmd) {
   json_object_set_new(stats, "compliance",
                       target.empty() ? json_null()
                                      : compliance_json(ctx.engine.compliance(product, module, target)));
+  json::set_string(stats, "storeId", ctx.store.store_id());
   return wrap("statistics", stats);
 }
 
