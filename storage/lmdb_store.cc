@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <string_view>
 #include <utility>
 
@@ -27,12 +28,14 @@ enum Db : size_t {
   kDue,
   kProducts,
   kBindings,
+  kVersionCounts,
   kDbCount,
 };
 
 constexpr const char* kDbNames[kDbCount] = {
     "meta", "devices",      "packages", "jobs",
     "tasks", "device_tasks", "active",  "due", "products", "bindings",
+    "version_counts",
 };
 
 // Owner-only: the store holds download URLs and signatures.
@@ -309,7 +312,9 @@ std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
                                            const LmdbStoreOptions& opts) {
   auto env = std::make_unique<Env>(dir);
   env->open(opts);
-  return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env)));
+  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env)));
+  store->build_version_counts();
+  return store;
 }
 
 LmdbStore::LmdbStore(std::unique_ptr<Env> env) : env_(std::move(env)) {}
@@ -329,7 +334,66 @@ std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
 }
 
 void LmdbStore::put_device(const Device& device) {
-  env_->put(kDevices, keys::device_key(device.key), encode_device(device));
+  const std::string key = keys::device_key(device.key);
+  std::optional<Device> before;
+  if (auto bytes = env_->get(kDevices, key)) before = decode_device(*bytes);
+  env_->put(kDevices, key, encode_device(device));
+  // The per-version counts follow every module whose version changed.
+  for (const auto& [module, state] : device.modules) {
+    const ModuleState* old = nullptr;
+    if (before) {
+      auto it = before->modules.find(module);
+      if (it != before->modules.end()) old = &it->second;
+    }
+    if (old && old->version == state.version) continue;
+    if (old) add_version_count(device.key.product, module, old->version, -1);
+    add_version_count(device.key.product, module, state.version, +1);
+  }
+  if (!before) return;
+  for (const auto& [module, state] : before->modules) {
+    if (!device.modules.count(module)) add_version_count(device.key.product, module, state.version, -1);
+  }
+}
+
+void LmdbStore::add_version_count(const std::string& product, const std::string& module,
+                                  const std::string& version, int delta) {
+  const std::string key = keys::version_count_key(product, module, version);
+  auto bytes = env_->get(kVersionCounts, key);
+  uint64_t n = bytes ? decode_u64(*bytes, "version count") : 0;
+  // A count at zero here can only mean damage; do not let it wrap around.
+  n = delta < 0 ? (n > 0 ? n - 1 : 0) : n + 1;
+  if (n == 0) {
+    env_->del(kVersionCounts, key);
+  } else {
+    env_->put(kVersionCounts, key, keys::be64(n));
+  }
+}
+
+std::map<std::string, uint64_t> LmdbStore::version_counts(const std::string& product,
+                                                          const std::string& module) {
+  std::map<std::string, uint64_t> counts;
+  const std::string prefix = keys::version_counts_prefix(product, module);
+  env_->scan(kVersionCounts, prefix, "", [&](std::string_view key, std::string_view value) {
+    counts.emplace(std::string(key.substr(prefix.size())), decode_u64(value, "version count"));
+    return true;
+  });
+  return counts;
+}
+
+void LmdbStore::build_version_counts() {
+  if (env_->get(kMeta, keys::kVersionCountsBuiltKey)) return;
+  // A database from a build without the counts: one scan, once, at open.
+  std::map<std::string, uint64_t> counts;
+  env_->scan(kDevices, "", "", [&](std::string_view, std::string_view value) {
+    const Device d = decode_device(value);
+    for (const auto& [module, state] : d.modules) {
+      counts[keys::version_count_key(d.key.product, module, state.version)]++;
+    }
+    return true;
+  });
+  for (const auto& [key, n] : counts) env_->put(kVersionCounts, key, keys::be64(n));
+  env_->put(kMeta, keys::kVersionCountsBuiltKey, "");
+  env_->commit(/*durable=*/true);
 }
 
 uint64_t LmdbStore::device_count() { return env_->entries(kDevices); }

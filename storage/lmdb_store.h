@@ -59,6 +59,8 @@ class LmdbStore final : public TransactionalStore {
   std::optional<Device> get_device(const DeviceKey& key) override;
   void put_device(const Device& device) override;
   uint64_t device_count() override;
+  std::map<std::string, uint64_t> version_counts(const std::string& product,
+                                                 const std::string& module) override;
   void for_each_device(const std::string& product, const std::string& after,
                        const Visitor<Device>& visit) override;
 
@@ -100,6 +102,10 @@ class LmdbStore final : public TransactionalStore {
 
   uint64_t next_id(std::string_view counter);
   TaskCounts read_counts(std::string_view meta_key);
+  void add_version_count(const std::string& product, const std::string& module,
+                         const std::string& version, int delta);
+  // Fills the version_counts database from the devices if it is not built.
+  void build_version_counts();
   void write_counts(std::string_view meta_key, const TaskCounts& counts);
 
   std::unique_ptr<Env> env_;
