@@ -133,12 +133,14 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", product = "pk", admin_name = "admin";
   int port = 1883, pid = 0, repeat = 3, rate = 6000;
   long offset = 400000;
+  std::string after = "d4";
   CLI::App app{"Routing stalls while operator commands run"};
   app.add_option("--host", host);
   app.add_option("--port", port)->required();
   app.add_option("--product", product, "the product whose devices fill_store wrote");
   app.add_option("--admin", admin_name, "an admin username (plugin_opt_admins)");
   app.add_option("--offset", offset, "listDevices offset");
+  app.add_option("--after", after, "listDevices after this device name");
   app.add_option("--repeat", repeat, "times each read command runs");
   app.add_option("--rate-per-minute", rate, "the job's ratePerMinute (0: unlimited)");
   app.add_option("--broker-pid", pid, "report the broker's resident memory");
@@ -174,6 +176,11 @@ int main(int argc, char** argv) {
   timed("listDevices version 1.0.0, offset " + std::to_string(offset),
         "\"command\":\"listDevices\"," + p + ",\"version\":\"1.0.0\",\"offset\":" +
             std::to_string(offset) + ",\"count\":100");
+X
+  // after "d4" comes a bit over 40 % of the list (d4, d40.., d5.. onwards).
+  timed("listDevices version 1.0.0, after " + after,
+        "\"command\":\"listDevices\"," + p + ",\"version\":\"1.0.0\",\"after\":\"" + after +
+            "\",\"count\":100");
 
   std::string reply = command(admin,
       "\"command\":\"createPackage\"," + p + ",\"version\":\"2.0.0\","

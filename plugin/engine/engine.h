@@ -75,7 +75,7 @@ struct EngineOptions {
   int64_t seen_resolution_ms = 60'000;
   // Devices a job with a target filter reads per slice: createJob plans the
   // first slice, each later broker loop iteration one more (0: all at once).
-  size_t expansion_slice = 2000;
+  size_t expansion_slice = 500;
   // The configuration of a product nobody configured (setProductConfig);
   // unset: ProductConfig's defaults. The service derives it from the
   // dialect that owns the product (ThingsPanel: success on progress 100).
