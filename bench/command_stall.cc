@@ -176,8 +176,8 @@ int main(int argc, char** argv) {
   timed("listDevices version 1.0.0, offset " + std::to_string(offset),
         "\"command\":\"listDevices\"," + p + ",\"version\":\"1.0.0\",\"offset\":" +
             std::to_string(offset) + ",\"count\":100");
-X
-  // after "d4" comes a bit over 40 % of the list (d4, d40.., d5.. onwards).
+  // Deep into the list by name: fill_store's d<n> names sort as strings, so
+  // "after d4" skips the third of the list that starts with d0..d3.
   timed("listDevices version 1.0.0, after " + after,
         "\"command\":\"listDevices\"," + p + ",\"version\":\"1.0.0\",\"after\":\"" + after +
             "\",\"count\":100");
