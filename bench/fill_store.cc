@@ -8,7 +8,7 @@
 // version must be answered with a notification: startup_probe's "first
 // message handled".
 //
-//   fill_store --db /tmp/db --devices 1000000 --batch 10000 --job-device d0
+//   fill_store --db /tmp/db --devices 1000000 --batch 10000 --job-device d0 [--modules 3]
 #include <lmdb.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   std::string job_device;
   std::string json_path;
   size_t map_size_mb = 4096;
+  int modules = 1;
   CLI::App app{"Fill an OTA database with devices through LmdbStore"};
   app.add_option("--db", db, "LMDB directory (created)")->required();
   app.add_option("--devices", devices, "devices to write");
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--product", product, "product key");
   app.add_option("--prefix", prefix, "device names are <prefix><n>");
   app.add_option("--version", version, "the version every device has");
+  app.add_option("--modules", modules, "modules per device: default, m1, m2, ...");
   app.add_option("--job-device", job_device, "also create a notified task for this device");
   app.add_option("--map-size-mb", map_size_mb, "LMDB map size");
   app.add_option("--json", json_path, "write the figures to this file as JSON");
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
       ota::Device d;
       d.key = {product, prefix + std::to_string(i)};
       d.modules[std::string(ota::kDefaultModule)] = ota::ModuleState{version, now};
+      for (int m = 1; m < modules; ++m) d.modules["m" + std::to_string(m)] = ota::ModuleState{version, now};
       d.first_seen = now;
       d.last_seen = now;
       store->put_device(d);
@@ -203,9 +206,11 @@ int main(int argc, char** argv) {
   std::printf("fill_store: data.mdb %lld bytes on file (%lld allocated), %.0f bytes in use (%zu pages of %u)\n",
               (long long)st.st_size, (long long)st.st_blocks * 512, used_bytes,
               (size_t)(info.me_last_pgno + 1), env_stat.ms_psize);
-  std::printf("fill_store: %.1f bytes per device-module record (data.mdb / devices), "
-              "%.1f bytes per record in the devices database's own pages (%llu entries)\n",
-              static_cast<double>(st.st_size) / devices, device_pages * env_stat.ms_psize / devices,
+  // One record per device holds all its modules.
+  const double records = static_cast<double>(devices) * modules;
+  std::printf("fill_store: %.1f bytes per device-module record (data.mdb / devices / modules), "
+              "%.1f bytes per device-module in the devices database's own pages (%llu entries)\n",
+              static_cast<double>(st.st_size) / records, device_pages * env_stat.ms_psize / records,
               (unsigned long long)device_entries);
   for (const DbPages& p : dbs) {
     std::printf("fill_store:   db %-14s entries %10llu  depth %u  branch %8llu  leaf %9llu  overflow %6llu pages\n",
@@ -219,8 +224,8 @@ int main(int argc, char** argv) {
         << ",\n  \"fill.rate\": " << devices / fill_s
         << ",\n  \"data_mdb.bytes\": " << st.st_size
         << ",\n  \"data_mdb.used_bytes\": " << used_bytes
-        << ",\n  \"bytes_per_record.file\": " << static_cast<double>(st.st_size) / devices
-        << ",\n  \"bytes_per_record.devices_db\": " << device_pages * env_stat.ms_psize / devices
+        << ",\n  \"bytes_per_record.file\": " << static_cast<double>(st.st_size) / records
+        << ",\n  \"bytes_per_record.devices_db\": " << device_pages * env_stat.ms_psize / records
         << ",\n  \"devices_db.entries\": " << device_entries << "\n}\n";
   }
   return 0;

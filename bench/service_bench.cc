@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
   app.add_option("--reports", reports, "messages per phase and round");
   app.add_option("--batch", batch, "messages per flush (one broker loop iteration)");
   app.add_option("--rounds", rounds, "rounds; the best is printed");
-  app.add_option("--phases", only, "only these phases (known, new, progress)")->delimiter(',');
+  app.add_option("--phases", only, "only these phases (known, new, progress, changed)")
+      ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(db);
@@ -145,7 +146,7 @@ int main(int argc, char** argv) {
     double best_ns = 0;
   };
   std::vector<Phase> phases;
-  for (const char* name : {"known", "new", "progress"}) {
+  for (const char* name : {"known", "new", "progress", "changed"}) {
     if (only.empty() || std::find(only.begin(), only.end(), name) != only.end()) phases.push_back({name});
   }
   uint64_t fresh = 0;
@@ -160,6 +161,11 @@ int main(int argc, char** argv) {
           // The registered version again: what most reports on a busy
           // broker are (devices report at every boot and reconnect).
           bench.message(inform_topic("pk", "d" + std::to_string(d)), inform("1.0.0", ++id), d);
+        } else if (name == "changed") {
+          // A known device reporting another version each time (the flood
+          // of issue 15): the record is rewritten on every report.
+          bench.message(inform_topic("pk", "d" + std::to_string(d)),
+                        inform("1.0." + std::to_string(1 + i % 7), ++id), d);
         } else if (name == "new") {
           bench.message(inform_topic("pk", "n" + std::to_string(++fresh)), inform("1.0.0", ++id), d);
         } else {

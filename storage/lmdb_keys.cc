@@ -5,7 +5,7 @@ namespace {
 
 constexpr uint64_t kTimeSignBit = uint64_t{1} << 63;
 constexpr size_t kDueHeaderBytes = 8 + 1 + 8;  // at, kind, job
-constexpr uint8_t kDueKindCount = 4;
+constexpr uint8_t kDueKindCount = 5;
 constexpr std::string_view kJobTaskCountsPrefix = "job_task_counts";
 constexpr std::string_view kGroupTaskCountsPrefix = "group_task_counts";
 
@@ -65,6 +65,18 @@ std::string product_prefix(const std::string& product) {
   append_name(prefix, product);
   prefix.push_back('\0');
   return prefix;
+}
+
+std::string version_counts_prefix(const std::string& product, const std::string& module) {
+  std::string prefix = product_prefix(product);
+  append_name(prefix, module);
+  prefix.push_back('\0');
+  return prefix;
+}
+
+std::string version_count_key(const std::string& product, const std::string& module,
+                              const std::string& version) {
+  return version_counts_prefix(product, module) + version;
 }
 
 std::string task_key(JobId job, const DeviceKey& device) {

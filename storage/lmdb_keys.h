@@ -38,6 +38,12 @@ DeviceKey parse_device_key(std::string_view key);
 // product \0: the prefix every device key of that product starts with.
 std::string product_prefix(const std::string& product);
 
+// product \0 module \0 version: a key of the version_counts database, and
+// the prefix (product \0 module \0) of one module's counts.
+std::string version_count_key(const std::string& product, const std::string& module,
+                              const std::string& version);
+std::string version_counts_prefix(const std::string& product, const std::string& module);
+
 std::string task_key(JobId job, const DeviceKey& device);
 // be64(job): the prefix of every task key of that job.
 std::string job_prefix(JobId job);
@@ -65,6 +71,9 @@ inline constexpr std::string_view kNextPackageIdKey = "next_package_id";
 inline constexpr std::string_view kNextJobIdKey = "next_job_id";
 // kTaskStateCount be64 counts, indexed by TaskState value.
 inline constexpr std::string_view kTaskCountsKey = "task_counts";
+// Present once the version_counts database matches the devices (a database
+// written by an older build gains it on its first open).
+inline constexpr std::string_view kVersionCountsBuiltKey = "version_counts_built";
 // The same counts for one job: "job_task_counts" be64(job).
 std::string job_task_counts_key(JobId job);
 // The same counts for one rollout group of a job:

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <map>
 #include <string_view>
 #include <utility>
 
@@ -28,12 +30,14 @@ enum Db : size_t {
   kDue,
   kProducts,
   kBindings,
+  kVersionCounts,
   kDbCount,
 };
 
 constexpr const char* kDbNames[kDbCount] = {
     "meta", "devices",      "packages", "jobs",
     "tasks", "device_tasks", "active",  "due", "products", "bindings",
+    "version_counts",
 };
 
 // Owner-only: the store holds download URLs and signatures.
@@ -130,8 +134,16 @@ class LmdbStore::Env {
   MDB_txn* txn() {
     if (txn_ == nullptr) {
       check(mdb_txn_begin(env_, nullptr, 0, &txn_), "begin transaction");
+      ++txn_serial_;
     }
     return txn_;
+  }
+
+  // Which transaction is open: state kept beside it (the pending version
+  // counts) belongs to this one only.
+  uint64_t txn_serial() {
+    txn();
+    return txn_serial_;
   }
 
   bool in_transaction() const { return txn_ != nullptr; }
@@ -333,6 +345,7 @@ class LmdbStore::Env {
   size_t max_key_ = 0;
   bool created_ = false;   // open() made a new database
   std::vector<std::string> migrations_;  // schema steps open() ran
+  uint64_t txn_serial_ = 0;
   bool wrote_ = false;     // the open transaction has written something
   bool unsynced_ = false;  // a commit has not been synced yet
 };
@@ -341,14 +354,23 @@ std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
                                            const LmdbStoreOptions& opts) {
   auto env = std::make_unique<Env>(dir);
   env->open(opts);
-  return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(env)));
+  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env)));
+  store->build_version_counts();
+  return store;
 }
 
 LmdbStore::LmdbStore(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 LmdbStore::~LmdbStore() = default;
 
-void LmdbStore::commit(bool durable) { env_->commit(durable); }
-void LmdbStore::abort() { env_->abort(); }
+void LmdbStore::commit(bool durable) {
+  flush_version_counts();
+  env_->commit(durable);
+}
+
+void LmdbStore::abort() {
+  pending_version_counts_.clear();
+  env_->abort();
+}
 bool LmdbStore::in_transaction() const { return env_->in_transaction(); }
 void LmdbStore::sync() { env_->sync(); }
 
@@ -370,7 +392,94 @@ std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
 }
 
 void LmdbStore::put_device(const Device& device) {
-  env_->put(kDevices, keys::device_key(device.key), encode_device(device));
+  const std::string key = keys::device_key(device.key);
+  std::optional<Device> before;
+  if (auto bytes = env_->get(kDevices, key)) before = decode_device(*bytes);
+  env_->put(kDevices, key, encode_device(device));
+  // The per-version counts follow every module whose version changed.
+  for (const auto& [module, state] : device.modules) {
+    const ModuleState* old = nullptr;
+    if (before) {
+      auto it = before->modules.find(module);
+      if (it != before->modules.end()) old = &it->second;
+    }
+    if (old && old->version == state.version) continue;
+    if (old) add_version_count(device.key.product, module, old->version, -1);
+    add_version_count(device.key.product, module, state.version, +1);
+  }
+  if (!before) return;
+  for (const auto& [module, state] : before->modules) {
+    if (!device.modules.count(module)) add_version_count(device.key.product, module, state.version, -1);
+  }
+}
+
+// A batch changes a few versions many times: the deltas add up in memory
+// and are written once, at commit, in the same transaction.
+void LmdbStore::add_version_count(const std::string& product, const std::string& module,
+                                  const std::string& version, int delta) {
+  const uint64_t serial = env_->txn_serial();
+  if (serial != pending_serial_) {
+    pending_version_counts_.clear();  // left by a transaction that failed
+    pending_serial_ = serial;
+  }
+  pending_version_counts_[keys::version_count_key(product, module, version)] += delta;
+}
+
+void LmdbStore::flush_version_counts() {
+  if (pending_version_counts_.empty()) return;
+  std::map<std::string, int64_t> pending;
+  pending.swap(pending_version_counts_);
+  if (!env_->in_transaction() || env_->txn_serial() != pending_serial_) return;
+  for (const auto& [key, delta] : pending) {
+    if (delta == 0) continue;
+    auto bytes = env_->get(kVersionCounts, key);
+    const int64_t stored = bytes ? static_cast<int64_t>(decode_u64(*bytes, "version count")) : 0;
+    // Below zero can only mean damage; do not let it wrap around.
+    const int64_t n = std::max<int64_t>(0, stored + delta);
+    if (n == 0) {
+      env_->del(kVersionCounts, key);
+    } else {
+      env_->put(kVersionCounts, key, keys::be64(static_cast<uint64_t>(n)));
+    }
+  }
+}
+
+std::map<std::string, uint64_t> LmdbStore::version_counts(const std::string& product,
+                                                          const std::string& module) {
+  const std::string prefix = keys::version_counts_prefix(product, module);
+  std::map<std::string, int64_t> counts;
+  env_->scan(kVersionCounts, prefix, "", [&](std::string_view key, std::string_view value) {
+    counts.emplace(std::string(key.substr(prefix.size())),
+                   static_cast<int64_t>(decode_u64(value, "version count")));
+    return true;
+  });
+  if (env_->txn_serial() == pending_serial_) {
+    for (auto it = pending_version_counts_.lower_bound(prefix);
+         it != pending_version_counts_.end() && it->first.starts_with(prefix); ++it) {
+      counts[it->first.substr(prefix.size())] += it->second;
+    }
+  }
+  std::map<std::string, uint64_t> result;
+  for (const auto& [version, n] : counts) {
+    if (n > 0) result.emplace(version, static_cast<uint64_t>(n));
+  }
+  return result;
+}
+
+void LmdbStore::build_version_counts() {
+  if (env_->get(kMeta, keys::kVersionCountsBuiltKey)) return;
+  // A database from a build without the counts: one scan, once, at open.
+  std::map<std::string, uint64_t> counts;
+  env_->scan(kDevices, "", "", [&](std::string_view, std::string_view value) {
+    const Device d = decode_device(value);
+    for (const auto& [module, state] : d.modules) {
+      counts[keys::version_count_key(d.key.product, module, state.version)]++;
+    }
+    return true;
+  });
+  for (const auto& [key, n] : counts) env_->put(kVersionCounts, key, keys::be64(n));
+  env_->put(kMeta, keys::kVersionCountsBuiltKey, "");
+  env_->commit(/*durable=*/true);
 }
 
 uint64_t LmdbStore::device_count() { return env_->entries(kDevices); }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,6 +70,8 @@ class LmdbStore final : public TransactionalStore {
   std::optional<Device> get_device(const DeviceKey& key) override;
   void put_device(const Device& device) override;
   uint64_t device_count() override;
+  std::map<std::string, uint64_t> version_counts(const std::string& product,
+                                                 const std::string& module) override;
   void for_each_device(const std::string& product, const std::string& after,
                        const Visitor<Device>& visit) override;
 
@@ -111,9 +114,18 @@ class LmdbStore final : public TransactionalStore {
 
   uint64_t next_id(std::string_view counter);
   TaskCounts read_counts(std::string_view meta_key);
+  void add_version_count(const std::string& product, const std::string& module,
+                         const std::string& version, int delta);
+  // Writes the pending version-count deltas into the open transaction.
+  void flush_version_counts();
+  // Fills the version_counts database from the devices if it is not built.
+  void build_version_counts();
   void write_counts(std::string_view meta_key, const TaskCounts& counts);
 
   std::unique_ptr<Env> env_;
+  // Version-count deltas of the open transaction (serial pending_serial_).
+  std::map<std::string, int64_t> pending_version_counts_;
+  uint64_t pending_serial_ = 0;
 };
 
 }  // namespace ota

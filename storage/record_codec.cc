@@ -283,12 +283,17 @@ std::string encode_job(const Job& j) {
   out.svarint(j.created_at);
   out.svarint(j.started_at);
   out.svarint(j.finished_at);
+  out.boolean(j.expanding);
+  out.str(j.expanded_through);
   return out.take();
 }
 
 Job decode_job(std::string_view bytes) {
   Reader in(bytes, "job");
-  expect_format(in, kJobFormat);
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kJobFormat) {
+    in.fail("unknown format " + std::to_string(format));
+  }
   Job j;
   j.id = in.varint();
   j.package_id = in.varint();
@@ -327,6 +332,10 @@ Job decode_job(std::string_view bytes) {
   j.created_at = in.svarint();
   j.started_at = in.svarint();
   j.finished_at = in.svarint();
+  if (format >= 2) {
+    j.expanding = in.boolean();
+    j.expanded_through = in.str();
+  }
   in.expect_end();
   return j;
 }

@@ -76,7 +76,9 @@ class Reader {
 // layout changes.
 inline constexpr uint8_t kDeviceFormat = 1;
 inline constexpr uint8_t kPackageFormat = 1;
-inline constexpr uint8_t kJobFormat = 1;
+// 2 added expanding and expanded_through at the end; format 1 records still
+// decode (as fully expanded).
+inline constexpr uint8_t kJobFormat = 2;
 // 2 added resends at the end; format 1 records still decode (resends 0).
 inline constexpr uint8_t kTaskFormat = 2;
 // 2 added download_protocol at the end; format 1 records still decode.

@@ -40,17 +40,18 @@ CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
 }
 
 CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
-  std::string error, product, module = std::string(kDefaultModule), version, prefix;
+  std::string error, product, module = std::string(kDefaultModule), version, prefix, after;
   std::optional<TaskState> wanted_state;
   const json_t* online_field = nullptr;
   Paging paging;
-  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "prefix", "offset",
-                          "count"},
+  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "prefix", "after",
+                          "offset", "count"},
                     &error) ||
       !json::get_string(cmd, "product", &product, false, &error) ||
       !json::get_string(cmd, "module", &module, true, &error) ||
       !json::get_string(cmd, "version", &version, true, &error) ||
       !json::get_string(cmd, "prefix", &prefix, true, &error) ||
+      !json::get_string(cmd, "after", &after, true, &error) ||
       !get_task_state(cmd, "state", &wanted_state, &error) ||
       !get_paging(cmd, &paging, &error)) {
     return Error{error};
@@ -62,7 +63,9 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
   PageBuilder page(paging);
   // Devices are stored in name order: a name prefix is a range, read from
   // its start (the device named exactly `prefix`, then those after it) to
-  // the first name without it.
+  // the first name without it; `after` (the last name of the previous page)
+  // starts the scan there, so a page deep into a million devices costs what
+  // the first one does, where an offset must read every device before it.
   auto visit = [&](const Device& d) {
     if (!d.key.device.starts_with(prefix)) return false;
     if (!version.empty()) {
@@ -83,6 +86,10 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
       return j;
     });
   };
+  if (after >= prefix) {
+    ctx.store.for_each_device(product, after, visit);
+    return page.reply("devices");
+  }
   if (!prefix.empty()) {
     std::optional<Device> exact = ctx.store.get_device({product, prefix});
     if (exact && !visit(*exact)) return page.reply("devices");

@@ -96,6 +96,8 @@ json_t* job_json(const Job& job, const TaskCounts* counts) {
   json_object_set_new(j, "autoAdvance", json_boolean(job.auto_advance));
   json_object_set_new(j, "failureThreshold", threshold_json(job.failure_threshold));
   json_object_set_new(j, "taskCount", json_integer(job.task_count));
+  // True while a big job's targets are still being planned, slice by slice.
+  json_object_set_new(j, "expanding", json_boolean(job.expanding));
   json_object_set_new(j, "skipped", json_integer(job.skipped));
   json_object_set_new(j, "downloadBytes", json_integer(static_cast<json_int_t>(job.download_bytes)));
   json_object_set_new(j, "downloadsCompleted", json_integer(job.downloads_completed));

@@ -209,7 +209,7 @@ void Engine::join_dynamic_jobs(const Device& device, const std::string& module,
     if (!job || job->module != module || store_.get_task(id, device.key)) continue;
     std::optional<Package> package = store_.get_package(job->package_id);
     if (!package || !matches_filter(job->filter, package->id, device, module)) continue;
-    std::optional<Task> task = plan_task(*job, *package, device.key.device,
+    std::optional<Task> task = plan_task(*job, *package, device,
                                          job->current_group, now);
     if (!task) continue;
     job->task_count++;

@@ -77,6 +77,9 @@ struct EngineOptions {
   // than this: a known device's report is then read-only, and those times
   // are accurate to this interval.
   int64_t seen_resolution_ms = 60'000;
+  // Devices a job with a target filter reads per slice: createJob plans the
+  // first slice, each later broker loop iteration one more (0: all at once).
+  size_t expansion_slice = 500;
   // The configuration of a product nobody configured (setProductConfig);
   // unset: ProductConfig's defaults. The service derives it from the
   // dialect that owns the product (ThingsPanel: success on progress 100).
@@ -216,7 +219,9 @@ class Engine {
   // Validates targets, window and thresholds, plans one task per target
   // (a busy device's fails at once with "device busy") and starts the job
   // now or schedules it for start_at. Refused when no device is left to
-  // upgrade.
+  // upgrade. A filter without groups over more than expansion_slice
+  // devices plans the rest slice by slice from run_due (job.expanding);
+  // such a job completes ("no device to upgrade") if none was left.
   Result<Job> create_job(const JobSpec& spec, TimeMs now);
   // The job with its per-state task counts (reads only).
   Result<JobStatus> job_status(JobId id);
@@ -274,9 +279,16 @@ class Engine {
   void requeue_waiting_for_device(const DeviceKey& device, TimeMs now);
 
   // Job planning and control (jobs.cc).
-  std::optional<Task> plan_task(Job& job, const Package& package,
-                                const std::string& device_name, uint32_t group,
-                                TimeMs now);
+  std::optional<Task> plan_task(Job& job, const Package& package, const Device& device,
+                                uint32_t group, TimeMs now);
+  // Appends the product's devices after `after` that match the filter, at
+  // most `limit` visited (0: all); `last` becomes the last one visited.
+  // True when devices remain after it.
+  bool collect_targets(const Package& package, const TargetFilter& filter,
+                       const std::string& after, size_t limit,
+                       std::vector<Device>& targets, std::string& last);
+  // Plans the next slice of an expanding job (DueKind::kExpand).
+  void expand_job(JobId id, TimeMs now);
   void start_job(Job& job, TimeMs now);
   void start_group(Job& job, uint32_t group, TimeMs now);
   void schedule_push(Job& job, const Task& task, TimeMs earliest);

@@ -26,6 +26,16 @@ uint64_t count_of(const TaskCounts& counts, TaskState s) {
   return counts[static_cast<int>(s)];
 }
 
+// Grey-release order, so that groups and pacing follow a stable sample
+// rather than alphabetical runs.
+void sort_grey_release(std::vector<Device>& targets, PackageId package) {
+  std::sort(targets.begin(), targets.end(), [&](const Device& a, const Device& b) {
+    const uint32_t ba = grey_release_bucket(package, a.key);
+    const uint32_t bb = grey_release_bucket(package, b.key);
+    return ba != bb ? ba < bb : a.key.device < b.key.device;
+  });
+}
+
 }  // namespace
 
 Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
@@ -54,9 +64,14 @@ Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
     return Error{"a dynamic job needs all, sourceVersions or tags to match devices that report later"};
   }
 
-  // The devices the job selects, in grey-release order so that groups are
-  // a stable sample rather than alphabetical runs.
+  // The devices the job selects. A filter over a product with more devices
+  // than one slice plans the first slice here and the rest from run_due, a
+  // slice per broker loop iteration, so one createJob never holds the broker
+  // for the whole product (decisions.md "big jobs"). Rollout groups need the
+  // whole target list to split it, so a job with groups is planned at once.
   std::vector<Device> targets;
+  std::string expanded_through;
+  bool more = false;
   if (!spec.devices.empty()) {
     std::set<std::string> seen;
     for (const std::string& name : spec.devices) {
@@ -69,16 +84,10 @@ Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
       if (matches_filter(spec.filter, package->id, *d, package->module)) targets.push_back(*d);
     }
   } else {
-    store_.for_each_device(package->product, "", [&](const Device& d) {
-      if (matches_filter(spec.filter, package->id, d, package->module)) targets.push_back(d);
-      return true;
-    });
+    const size_t limit = spec.groups.empty() ? options_.expansion_slice : 0;
+    more = collect_targets(*package, spec.filter, "", limit, targets, expanded_through);
   }
-  std::sort(targets.begin(), targets.end(), [&](const Device& a, const Device& b) {
-    const uint32_t ba = grey_release_bucket(package->id, a.key);
-    const uint32_t bb = grey_release_bucket(package->id, b.key);
-    return ba != bb ? ba < bb : a.key.device < b.key.device;
-  });
+  sort_grey_release(targets, package->id);
 
   Job job;
   job.id = store_.allocate_job_id();
@@ -110,9 +119,15 @@ Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
       placed = 0;
     }
     ++placed;
-    if (plan_task(job, *package, d.key.device, group, now)) job.task_count++;
+    if (plan_task(job, *package, d, group, now)) job.task_count++;
   }
-  if (job.task_count == 0 && !job.dynamic) {
+  if (more) {
+    job.expanding = true;
+    job.expanded_through = expanded_through;
+    // Due after now: run_due takes what is due at `now` until none is
+    // left, so the next slice waits for the next loop iteration.
+    store_.add_due({now + 1, DueKind::kExpand, job.id, {}});
+  } else if (job.task_count == 0 && !job.dynamic) {
     return Error{"no device to upgrade: " + std::to_string(job.skipped) +
                  " targets are already on version " + package->version +
                  " or not on one of the package's source versions"};
@@ -131,14 +146,71 @@ Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
   return store_.get_job(job.id).value_or(job);
 }
 
-std::optional<Task> Engine::plan_task(Job& job, const Package& package,
-                                      const std::string& device_name, uint32_t group,
-                                      TimeMs now) {
-  const DeviceKey key{job.product, device_name};
-  std::optional<Device> device = store_.get_device(key);
-  if (!device) return std::nullopt;
-  auto module = device->modules.find(job.module);
-  const std::string current = module == device->modules.end() ? "" : module->second.version;
+bool Engine::collect_targets(const Package& package, const TargetFilter& filter,
+                             const std::string& after, size_t limit,
+                             std::vector<Device>& targets, std::string& last) {
+  size_t visited = 0;
+  bool more = false;
+  store_.for_each_device(package.product, after, [&](const Device& d) {
+    if (limit && visited == limit) {
+      more = true;
+      return false;
+    }
+    ++visited;
+    last = d.key.device;
+    if (matches_filter(filter, package.id, d, package.module)) targets.push_back(d);
+    return true;
+  });
+  return more;
+}
+
+void Engine::expand_job(JobId id, TimeMs now) {
+  std::optional<Job> job = store_.get_job(id);
+  if (!job || !job->expanding) return;
+  std::optional<Package> package = store_.get_package(job->package_id);
+  if (!package || job->state == JobState::kCompleted || job->state == JobState::kCanceled) {
+    job->expanding = false;
+    store_.put_job(*job);
+    return;
+  }
+  std::vector<Device> targets;
+  const std::string after = job->expanded_through;
+  const bool more = collect_targets(*package, job->filter, after, options_.expansion_slice,
+                                    targets, job->expanded_through);
+  sort_grey_release(targets, package->id);
+  // Sliced jobs have one group (see create_job); it grows with each slice.
+  job->group_sizes.back() += static_cast<uint32_t>(targets.size());
+  for (const Device& d : targets) {
+    // A dynamic job may have taken the device already, when it reported.
+    if (store_.get_task(job->id, d.key)) continue;
+    std::optional<Task> task = plan_task(*job, *package, d, 0, now);
+    if (!task) continue;
+    job->task_count++;
+    if (job->state == JobState::kRunning && task->state == TaskState::kQueued) {
+      schedule_push(*job, *task, now);
+    }
+  }
+  job->expanding = more;
+  if (more) {
+    store_.add_due({now + 1, DueKind::kExpand, job->id, {}});
+    store_.put_job(*job);
+    return;
+  }
+  if (job->task_count == 0 && !job->dynamic) {
+    complete(*job, "no device to upgrade: " + std::to_string(job->skipped) +
+                       " targets are already on version " + package->version +
+                       " or not on one of the package's source versions", now);
+    return;
+  }
+  store_.put_job(*job);
+  advance_job(job->id, false, now);
+}
+
+std::optional<Task> Engine::plan_task(Job& job, const Package& package, const Device& device,
+                                      uint32_t group, TimeMs now) {
+  const DeviceKey& key = device.key;
+  auto module = device.modules.find(job.module);
+  const std::string current = module == device.modules.end() ? "" : module->second.version;
   const bool source_ok = package.source_versions.empty() ||
       std::find(package.source_versions.begin(), package.source_versions.end(), current) !=
           package.source_versions.end();
@@ -220,6 +292,7 @@ void Engine::advance_job(JobId id, bool after_failure, TimeMs now) {
       return;
     }
   }
+  if (job->expanding) return;  // more tasks are coming: nothing is finished yet
 
   const uint32_t group = job->current_group;
   if (group + 1 < job->group_sizes.size()) {

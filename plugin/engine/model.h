@@ -172,6 +172,11 @@ struct Job {
   int64_t next_slot_us = 0;  // pacing: earliest time of the next push (µs)
   uint32_t task_count = 0;   // tasks created for this job
   uint32_t skipped = 0;      // targets skipped (already on the version)
+  // A big job's targets are planned in slices, one per broker loop
+  // iteration (see Engine::create_job): while `expanding`, devices after
+  // `expanded_through` (in name order) are still to be planned.
+  bool expanding = false;
+  std::string expanded_through;
   uint64_t download_bytes = 0;       // served by the plugin's HTTP server
   uint32_t downloads_completed = 0;  // downloads that reached the file's end
   TimeMs created_at = 0;

@@ -120,13 +120,7 @@ Result<ProductConfig> Engine::set_product_config(const ProductConfig& config) {
 
 std::map<std::string, uint64_t> Engine::version_distribution(const std::string& product,
                                                              const std::string& module) {
-  std::map<std::string, uint64_t> versions;
-  store_.for_each_device(product, "", [&](const Device& d) {
-    auto m = d.modules.find(module);
-    if (m != d.modules.end()) versions[m->second.version]++;
-    return true;
-  });
-  return versions;
+  return store_.version_counts(product, module);
 }
 
 Compliance Engine::compliance(const std::string& product, const std::string& module,

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -33,6 +34,7 @@ enum class DueKind : uint8_t {
   kTimeout = 1,  // fail the task if still unfinished at its deadline
   kJobStart = 2, // a scheduled job starts (device is empty)
   kJobEnd = 3,   // a job's window closes (device is empty)
+  kExpand = 4,   // plan the next slice of a big job's targets (device is empty)
 };
 
 struct DueItem {
@@ -61,6 +63,10 @@ class Store {
   virtual std::optional<Device> get_device(const DeviceKey& key) = 0;
   virtual void put_device(const Device& device) = 0;
   virtual uint64_t device_count() = 0;
+  // Devices of a product per version of one module, kept by put_device, so
+  // reading it costs one short scan however many devices there are.
+  virtual std::map<std::string, uint64_t> version_counts(const std::string& product,
+                                                         const std::string& module) = 0;
   // Devices of one product in name order, starting after `after` (paging).
   virtual void for_each_device(const std::string& product,
                                const std::string& after,

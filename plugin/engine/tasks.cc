@@ -57,6 +57,7 @@ void Engine::handle_due(const std::vector<DueItem>& items, TimeMs now, Outbox& o
         break;
       }
       case DueKind::kJobEnd: close_window(item.job_id, now); break;
+      case DueKind::kExpand: expand_job(item.job_id, now); break;
     }
   }
 }

@@ -119,6 +119,26 @@ TEST_F(ControlCommandsTest, DevicesAndPresence) {
             "device ghost of product pk does not exist");
   EXPECT_EQ(json_array_size(data(run(R"({"command":"listDevices","product":"pk"})"), "devices")),
             2u);
+  // Paging by name: only the devices after it, offset and filters still apply.
+  const json_t* after = run(R"({"command":"listDevices","product":"pk","after":"d1"})");
+  ASSERT_EQ(error_of(after), "");
+  const json_t* devices = data(after, "devices");
+  ASSERT_EQ(json_array_size(devices), 1u);
+  EXPECT_STREQ(json_string_value(json_object_get(json_array_get(devices, 0), "device")), "d2");
+  EXPECT_EQ(json_array_size(data(run(R"({"command":"listDevices","product":"pk","after":"d2"})"),
+                                 "devices")),
+            0u);
+  EXPECT_EQ(json_array_size(data(run(R"({"command":"listDevices","product":"pk","after":"d0",)"
+                                     R"("offset":1})"),
+                                 "devices")),
+            1u);
+  EXPECT_EQ(json_array_size(data(run(R"({"command":"listDevices","product":"pk","after":"d1",)"
+                                     R"("version":"9.9"})"),
+                                 "devices")),
+            0u);
+  EXPECT_EQ(error_of(run(R"({"command":"listDevices","product":"pk","after":1})")).rfind(
+                "field 'after' must be a string", 0),
+            0u);
 }
 
 TEST_F(ControlCommandsTest, ProductConfigOnlyForEnabledDialects) {

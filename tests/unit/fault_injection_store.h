@@ -58,6 +58,10 @@ class FaultInjectionStore final : public TransactionalStore {
   // Reads pass through.
   std::optional<Device> get_device(const DeviceKey& key) override { return inner_.get_device(key); }
   uint64_t device_count() override { return inner_.device_count(); }
+  std::map<std::string, uint64_t> version_counts(const std::string& product,
+                                                 const std::string& module) override {
+    return inner_.version_counts(product, module);
+  }
   void for_each_device(const std::string& product, const std::string& after,
                        const Visitor<Device>& visit) override {
     inner_.for_each_device(product, after, visit);

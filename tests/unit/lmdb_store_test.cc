@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,38 @@ class LmdbStore : public ::testing::Test {
     ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
     ASSERT_EQ(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+  }
+
+  // Removes the per-version counts and their marker, as in a database
+  // written by a build without them. The store must be closed.
+  void raw_forget_version_counts() {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+    ASSERT_EQ(mdb_env_open(env, dir_.path().c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi counts, meta;
+    ASSERT_EQ(mdb_dbi_open(txn, "version_counts", 0, &counts), 0);
+    ASSERT_EQ(mdb_drop(txn, counts, 0), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    const std::string_view marker = lmdb_keys::kVersionCountsBuiltKey;
+    MDB_val k{marker.size(), const_cast<char*>(marker.data())};
+    ASSERT_EQ(mdb_del(txn, meta, &k, nullptr), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+
+  // The per-version counts of a module, recounted from the devices.
+  std::map<std::string, uint64_t> recount(const std::string& product,
+                                          const std::string& module) {
+    std::map<std::string, uint64_t> n;
+    store_->for_each_device(product, "", [&](const Device& d) {
+      auto m = d.modules.find(module);
+      if (m != d.modules.end()) n[m->second.version]++;
+      return true;
+    });
+    return n;
   }
 
   TempDir dir_;
@@ -132,6 +165,67 @@ TEST_F(LmdbStore, DeviceRoundTrip) {
   store_->put_device(changed);
   EXPECT_EQ(store_->get_device(d.key), changed);
   EXPECT_EQ(store_->device_count(), 1u);
+}
+
+TEST_F(LmdbStore, VersionCountsEqualARecountThroughChangesAndAborts) {
+  const std::vector<std::string> products = {"prod", "other"};
+  const std::vector<std::string> modules = {"default", "wifi", "mcu"};
+  uint32_t seed = 12345;
+  auto next = [&](uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) % n;
+  };
+  auto check = [&](int round) {
+    for (const std::string& p : products) {
+      for (const std::string& m : modules) {
+        ASSERT_EQ(store_->version_counts(p, m), recount(p, m))
+            << "round " << round << ", " << p << "/" << m;
+      }
+    }
+  };
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < 30; ++i) {
+      Device d = make_device(products[next(2)], "d" + std::to_string(next(25)));
+      if (auto stored = store_->get_device(d.key)) d = *stored;
+      // Change, add or drop a module's version.
+      const std::string& m = modules[next(3)];
+      if (next(5) == 0) {
+        d.modules.erase(m);
+      } else {
+        d.modules[m] = {"1.0." + std::to_string(next(4)), kNow};
+      }
+      store_->put_device(d);
+    }
+    check(round);
+    if (round % 3 == 2) {
+      store_->abort();  // the counts go back with the devices
+    } else {
+      store_->commit(false);
+    }
+    check(round);
+  }
+  reopen();
+  check(-1);
+  EXPECT_FALSE(store_->version_counts("prod", "default").empty());
+  EXPECT_TRUE(store_->version_counts("prod", "nothing").empty());
+}
+
+TEST_F(LmdbStore, VersionCountsAreBuiltOnceForAnOlderDatabase) {
+  for (int i = 0; i < 50; ++i) {
+    Device d = make_device("prod", "d" + std::to_string(i));
+    d.modules["default"].version = "1.0." + std::to_string(i % 3);
+    if (i % 2) d.modules["wifi"] = {"w" + std::to_string(i % 4), kNow};
+    store_->put_device(d);
+  }
+  store_->commit(true);
+  const std::map<std::string, uint64_t> before = store_->version_counts("prod", "default");
+  EXPECT_EQ(before, (std::map<std::string, uint64_t>{{"1.0.0", 17}, {"1.0.1", 17}, {"1.0.2", 16}}));
+  close();
+  raw_forget_version_counts();
+  reopen();
+  EXPECT_EQ(store_->version_counts("prod", "default"), before);
+  EXPECT_EQ(store_->version_counts("prod", "wifi"), recount("prod", "wifi"));
+  EXPECT_EQ(store_->version_counts("prod", "wifi").size(), 2u);  // w1, w3
 }
 
 TEST_F(LmdbStore, PackageRoundTripAndDelete) {

@@ -91,6 +91,8 @@ Job full_job() {
   j.task_count = std::numeric_limits<uint32_t>::max();
   j.created_at = kNow;
   j.finished_at = kNow + 1;
+  j.expanding = true;
+  j.expanded_through = "d000417";
   return j;
 }
 
@@ -198,6 +200,20 @@ TEST(RecordCodec, PackageRoundTrip) {
 TEST(RecordCodec, JobRoundTrip) {
   EXPECT_EQ(decode_job(encode_job(Job{})), Job{});
   EXPECT_EQ(decode_job(encode_job(full_job())), full_job());
+}
+
+TEST(RecordCodec, FormatOneJobDecodesAsFullyExpanded) {
+  Job j = full_job();
+  j.expanding = false;
+  j.expanded_through.clear();
+  std::string bytes = encode_job(j);
+  // Format 1 ended before the two expansion fields (false, empty string).
+  ASSERT_EQ(bytes.substr(bytes.size() - 2), std::string("\0\0", 2));
+  bytes.resize(bytes.size() - 2);
+  bytes[0] = 1;
+  EXPECT_EQ(decode_job(bytes), j);
+  bytes[0] = 3;
+  expect_corrupt(decode_job, bytes, "job");
 }
 
 TEST(RecordCodec, TaskRoundTripKeepsHistory) {

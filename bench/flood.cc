@@ -1,0 +1,128 @@
+// flood: the broker's own limit for device reports (issue 15, item 1).
+//
+// One client publishes --reports QoS 0 aliyun version reports for --devices
+// devices as fast as the broker takes them, report i from device i % devices
+// with version 1.0.(i % 7), so every report changes the stored version; one
+// subscriber on /ota/device/inform/# counts what the broker delivers. First
+// every device reports once (not measured), so the flood is of known devices.
+// Prints reports/s: delivered / (last delivery - first publish).
+//
+//   ota_flood --port 1883 [--reports 200000 --devices 1000 --json out.json]
+#include <mosquitto.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client_set.h"
+
+namespace {
+
+struct Counter {
+  std::atomic<uint64_t> received{0};
+  std::atomic<int64_t> last_ns{0};
+};
+
+mosquitto* connect_client(const char* id, const std::string& host, int port, void* user) {
+  mosquitto* m = mosquitto_new(id, true, user);
+  if (!m || mosquitto_connect(m, host.c_str(), port, 60) != MOSQ_ERR_SUCCESS ||
+      mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
+    std::cerr << "flood: " << id << " cannot connect to port " << port << "\n";
+    std::exit(1);
+  }
+  return m;
+}
+
+// Waits until `want` reports arrived or none arrived for `idle_s`.
+void wait_for(Counter& c, uint64_t want, double idle_s) {
+  uint64_t seen = c.received;
+  int64_t last_change = bench::now_ns();
+  while (c.received < want) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (c.received != seen) {
+      seen = c.received;
+      last_change = bench::now_ns();
+    } else if (bench::now_ns() - last_change > idle_s * 1e9) {
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string host = "127.0.0.1", product = "pk", json_path;
+  int port = 1883;
+  uint64_t reports = 200000, devices = 1000;
+  CLI::App app{"QoS 0 flood of version reports through one broker"};
+  app.add_option("--host", host);
+  app.add_option("--port", port)->required();
+  app.add_option("--reports", reports, "reports in the measured flood");
+  app.add_option("--devices", devices, "device names the reports cycle through");
+  app.add_option("--product", product);
+  app.add_option("--json", json_path, "write the figures here");
+  CLI11_PARSE(app, argc, argv);
+
+  mosquitto_lib_init();
+  Counter counter;
+  mosquitto* sub = connect_client("flood-counter", host, port, &counter);
+  mosquitto_message_callback_set(sub, [](mosquitto*, void* user, const mosquitto_message*) {
+    auto* c = static_cast<Counter*>(user);
+    c->received++;
+    c->last_ns = bench::now_ns();
+  });
+  // Connected and subscribed well before the first report (loopback).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  mosquitto_subscribe(sub, nullptr, "/ota/device/inform/#", 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  mosquitto* pub = connect_client("flood-publisher", host, port, nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  std::vector<std::string> topics;
+  for (uint64_t d = 0; d < devices; ++d) {
+    topics.push_back("/ota/device/inform/" + product + "/d" + std::to_string(d));
+  }
+  auto publish = [&](uint64_t i, const std::string& version) {
+    const std::string payload =
+        "{\"id\":\"" + std::to_string(i) + "\",\"params\":{\"version\":\"" + version + "\"}}";
+    while (mosquitto_publish(pub, nullptr, topics[i % devices].c_str(),
+                             static_cast<int>(payload.size()), payload.data(), 0, false) ==
+           MOSQ_ERR_NOMEM) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  // Registration, not measured.
+  for (uint64_t d = 0; d < devices; ++d) publish(d, "1.0.9");
+  wait_for(counter, devices, 5);
+  const uint64_t before = counter.received;
+
+  const int64_t t0 = bench::now_ns();
+  for (uint64_t i = 0; i < reports; ++i) publish(i, "1.0." + std::to_string(i % 7));
+  const int64_t sent_ns = bench::now_ns();
+  wait_for(counter, before + reports, 5);
+  const uint64_t got = counter.received - before;
+  const double seconds = (counter.last_ns - t0) / 1e9;
+  const double rate = got / seconds;
+  std::printf("flood: %llu of %llu reports delivered in %.3f s: %.0f reports/s "
+              "(all published after %.3f s)\n",
+              static_cast<unsigned long long>(got), static_cast<unsigned long long>(reports),
+              seconds, rate, (sent_ns - t0) / 1e9);
+  if (!json_path.empty()) {
+    std::ofstream(json_path) << "{\n  \"rate\": " << rate << ",\n  \"delivered\": " << got
+                             << ",\n  \"reports\": " << reports << ",\n  \"seconds\": " << seconds
+                             << "\n}\n";
+  }
+  mosquitto_disconnect(pub);
+  mosquitto_disconnect(sub);
+  mosquitto_loop_stop(pub, false);
+  mosquitto_loop_stop(sub, false);
+  mosquitto_destroy(pub);
+  mosquitto_destroy(sub);
+  mosquitto_lib_cleanup();
+  return got == reports ? 0 : 2;
+}
