@@ -53,7 +53,8 @@ class FaultInjectionTest : public ::testing::Test {
         o, [this](LogLevel, const std::string& l) { log_.push_back(l); }, std::move(parts));
   }
 
-  ClientInfo device_client(int i) { return {&conns_[i], "d" + std::to_string(i), ""}; }
+  // The client id views a member: ClientInfo does not own its strings.
+  ClientInfo device_client(int i) { return {&conns_[i], client_ids_[i], ""}; }
 
   // Every device reports 1.0.0 and subscribes to its notifications.
   void devices_online() {
@@ -115,6 +116,7 @@ class FaultInjectionTest : public ::testing::Test {
   TimeMs now_ = kT0;
   uint64_t notifications_seen_ = 0;
   int conns_[kDevices] = {};
+  const std::string client_ids_[kDevices] = {"d0", "d1", "d2"};
   int admin_conn_ = 0;
 };
 
