@@ -125,8 +125,17 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   }
   std::vector<OutboundMessage> out = batch_.take();
   report_figures(now, out);
+  if (metrics_http_) log_metrics_listener_events();
   upload_expiry_.run_due(now);
   return out;
+}
+
+void OtaService::log_metrics_listener_events() {
+  for (const HttpEvent& e : metrics_http_->drain_events()) {
+    if (e.kind == HttpEvent::Kind::kLog) {
+      log_(e.error ? LogLevel::kError : LogLevel::kWarning, "mosquitto-ota: " + e.message);
+    }
+  }
 }
 
 void OtaService::report_figures(TimeMs now, std::vector<OutboundMessage>& out) {

@@ -108,6 +108,8 @@ class OtaService {
   // figures for both.
   void report_figures(TimeMs now, std::vector<OutboundMessage>& out);
   MonitoringFigures read_figures();
+  // The metrics listener's warnings, into the broker log.
+  void log_metrics_listener_events();
 
   // Declaration order is construction order: parts first, then the units
   // that refer to them.
