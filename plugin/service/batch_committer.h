@@ -79,6 +79,8 @@ class BatchCommitter {
     if (timings_) message_arrival_ns_ = clock_();
   }
   void device_message_ends() { message_arrival_ns_ = -1; }
+  // ... as a scope.
+  class DeviceMessageScope;
 
  private:
   TransactionalStore& store_;
@@ -97,6 +99,20 @@ class BatchCommitter {
   ServiceTimings* timings_ = nullptr;
   int64_t message_arrival_ns_ = -1;           // the device message being handled
   std::vector<int64_t> caused_arrivals_ns_;  // of its notifications among caused_
+};
+
+// Brackets one device message (or subscription) for the timings.
+class BatchCommitter::DeviceMessageScope {
+ public:
+  explicit DeviceMessageScope(BatchCommitter& batch) : batch_(batch) {
+    batch_.device_message_begins();
+  }
+  ~DeviceMessageScope() { batch_.device_message_ends(); }
+  DeviceMessageScope(const DeviceMessageScope&) = delete;
+  DeviceMessageScope& operator=(const DeviceMessageScope&) = delete;
+
+ private:
+  BatchCommitter& batch_;
 };
 
 }  // namespace ota

@@ -75,12 +75,7 @@ OtaService::~OtaService() { close(); }
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
                                       const ClientInfo& client, TimeMs now) {
-  // Notifications this message causes are timed from here (metrics on).
-  struct DeviceMessageScope {
-    BatchCommitter& batch;
-    explicit DeviceMessageScope(BatchCommitter& b) : batch(b) { batch.device_message_begins(); }
-    ~DeviceMessageScope() { batch.device_message_ends(); }
-  } scope(batch_);
+  const BatchCommitter::DeviceMessageScope timed(batch_);  // what it causes is timed from here
   return router_.on_message(topic, payload, client, now);
 }
 
@@ -102,6 +97,8 @@ AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
     return *v;
   }
   if (access == AclAccess::kSubscribe || access == AclAccess::kUnsubscribe) {
+    // A device that subscribes while notified is told again: timed too.
+    const BatchCommitter::DeviceMessageScope timed(batch_);
     router_.on_subscription(topic, access == AclAccess::kSubscribe, client, now);
   }
   return access_.other_topics_verdict();

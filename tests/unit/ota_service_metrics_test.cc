@@ -87,6 +87,23 @@ TEST_F(OtaServiceMetricsTest, ANotificationCausedByAReportIsTimed) {
   EXPECT_NE(s.at("mosquitto_ota_batch_commit_seconds_count{durable=\"true\"}"), "0");
 }
 
+TEST_F(OtaServiceMetricsTest, ANotificationCausedByASubscriptionIsTimed) {
+  open(true);
+  upgrade_started();
+  // The notified device reconnects and subscribes again: told again.
+  service_->on_disconnect(&conn_);
+  int reconnected = 0;
+  service_->on_acl_check("/ota/device/upgrade/pk/d1", AclAccess::kSubscribe,
+                         {&reconnected, "d1", ""}, now_);
+  std::vector<OutboundMessage> out = flush();
+  ASSERT_EQ(std::count_if(out.begin(), out.end(), [](const OutboundMessage& m) {
+              return m.topic == "/ota/device/upgrade/pk/d1";
+            }), 1);
+  now_ += 1000;
+  flush();
+  EXPECT_EQ(samples().at("mosquitto_ota_report_to_notification_seconds_count"), "1");
+}
+
 TEST_F(OtaServiceMetricsTest, TheSnapshotEqualsTheSysMessagesOfTheSameFlush) {
   open(true);
   upgrade_started();
