@@ -40,6 +40,11 @@ class OtaServiceMetricsTest : public ::testing::Test {
     service_->on_control(R"({"commands":[)" + command + "]}", {&admin_, "ops", "admin"}, now_);
   }
   std::vector<OutboundMessage> flush() { return service_->flush(now_); }
+  static long notifications_to_d1(const std::vector<OutboundMessage>& out) {
+    return std::count_if(out.begin(), out.end(), [](const OutboundMessage& m) {
+      return m.topic == "/ota/device/upgrade/pk/d1";
+    });
+  }
   std::map<std::string, std::string> samples() const {
     EXPECT_NE(snapshot_->latest(), nullptr);
     return snapshot_->latest() ? test::exposition_samples(*snapshot_->latest())
@@ -75,9 +80,7 @@ TEST_F(OtaServiceMetricsTest, ANotificationCausedByAReportIsTimed) {
   // answer to its report.
   device("/ota/device/inform/pk/d1", R"({"id":"2","params":{"version":"1.0.0"}})");
   std::vector<OutboundMessage> out = flush();
-  ASSERT_EQ(std::count_if(out.begin(), out.end(), [](const OutboundMessage& m) {
-              return m.topic == "/ota/device/upgrade/pk/d1";
-            }), 1);
+  ASSERT_EQ(notifications_to_d1(out), 1);
   now_ += 1000;
   flush();
   const auto s = samples();
@@ -96,9 +99,7 @@ TEST_F(OtaServiceMetricsTest, ANotificationCausedByASubscriptionIsTimed) {
   service_->on_acl_check("/ota/device/upgrade/pk/d1", AclAccess::kSubscribe,
                          {&reconnected, "d1", ""}, now_);
   std::vector<OutboundMessage> out = flush();
-  ASSERT_EQ(std::count_if(out.begin(), out.end(), [](const OutboundMessage& m) {
-              return m.topic == "/ota/device/upgrade/pk/d1";
-            }), 1);
+  ASSERT_EQ(notifications_to_d1(out), 1);
   now_ += 1000;
   flush();
   EXPECT_EQ(samples().at("mosquitto_ota_report_to_notification_seconds_count"), "1");
