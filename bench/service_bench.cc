@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   std::string db;
   size_t devices = 20000, reports = 200000, batch = 1000, rounds = 3;
   std::vector<std::string> only;
+  std::string metrics_library;
   app.add_option("--db", db, "database directory (created; emptied first)")->required();
   app.add_option("--devices", devices, "registered devices");
   app.add_option("--reports", reports, "messages per phase and round");
@@ -101,6 +102,9 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", rounds, "rounds; the best is printed");
   app.add_option("--phases", only, "only these phases (known, new, progress, changed)")
       ->delimiter(',');
+  app.add_option("--metrics-library", metrics_library,
+                 "mosquitto_ota_http.so: Prometheus metrics on (a listener on a free loopback "
+                 "port, timings measured, the exposition rendered every second)");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(db);
@@ -109,6 +113,10 @@ int main(int argc, char** argv) {
   options.db_path = db;
   options.admins = {"admin"};
   options.sys_interval_s = 0;
+  if (!metrics_library.empty()) {
+    options.http_library = metrics_library;
+    options.metrics_listen = "127.0.0.1:0";
+  }
   auto opened = ota::open_ota_service(options, [](ota::LogLevel level, const std::string& line) {
     if (level >= ota::LogLevel::kWarning) std::fprintf(stderr, "%s\n", line.c_str());
   });

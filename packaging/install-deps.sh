@@ -15,6 +15,8 @@ packages=(
   # the 3-broker test (haproxy routes devices by MQTT client id) and the
   # check of the systemd drop-in (systemd-analyze)
   haproxy systemd
+  # promtool: the tests validate the /metrics exposition with it
+  prometheus
 )
 # The web console is built with node and npm (and its browser tests run
 # chromium). Use the node on PATH when there is one: Debian's npm package
@@ -36,5 +38,13 @@ echo "mosquitto-ota: installing ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Installing prometheus must not start its daemon (only promtool is used):
+# where no policy-rc.d says otherwise, forbid service starts while installing.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -6,6 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/packaging/install-deps.sh"
+# install-deps.sh installed promtool: the metrics tests must run, not skip.
+export OTA_REQUIRE_PROMTOOL=1
 
 if [ "${OTA_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== unit tests and fuzz targets with ASan + UBSan =="

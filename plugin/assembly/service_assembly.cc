@@ -1,5 +1,6 @@
 #include "assembly/service_assembly.h"
 
+#include "assembly/metrics_endpoint.h"
 #include "delivery/firmware_resolver.h"
 #include "delivery/firmware_store.h"
 #include "delivery/http_loader.h"
@@ -35,11 +36,16 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
     }
     parts.signer = std::make_unique<UrlSigner>(std::move(signer.value()));
   }
-  if (!options.http_listen.empty()) {
+  // The helper library of both HTTP listeners, loaded once when either is on.
+  std::shared_ptr<const HttpLibrary> http_library;
+  if (!options.http_listen.empty() || !options.metrics_listen.empty()) {
     const std::string path =
         options.http_library.empty() ? default_http_library_path() : options.http_library;
     Result<std::shared_ptr<const HttpLibrary>> library = HttpLibrary::load(path);
-    if (!library) return Error{"cannot load the download server library: " + library.error()};
+    if (!library) return Error{"cannot load the HTTP server library: " + library.error()};
+    http_library = library.value();
+  }
+  if (!options.http_listen.empty()) {
     HttpServerConfig config;
     config.listen = options.http_listen;
     config.tls_cert_file = options.http_tls_cert;
@@ -52,14 +58,28 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
     // The signer and the firmware store are heap objects the service keeps
     // until after it stopped the server.
     config.resolve = firmware_resolver(*parts.signer, *parts.firmware);
-    Result<std::unique_ptr<HttpServer>> server =
-        HttpServer::start(library.value(), std::move(config));
+    Result<std::unique_ptr<HttpServer>> server = HttpServer::start(http_library, std::move(config));
     if (!server) return Error{"cannot start the download server: " + server.error()};
     parts.http = std::move(server.value());
     logger(LogLevel::kNotice, "mosquitto-ota: firmware download server on " + options.http_listen +
            " (port " + std::to_string(parts.http->port()) + "), public URL " +
-           options.http_public_url + ", libwebsockets " + library.value()->lws_version() +
-           " from " + library.value()->lws_origin());
+           options.http_public_url + ", libwebsockets " + http_library->lws_version() +
+           " from " + http_library->lws_origin());
+  }
+  if (!options.metrics_listen.empty()) {
+    parts.metrics = std::make_shared<MetricsSnapshot>();
+    HttpServerConfig config;
+    config.listen = options.metrics_listen;
+    config.name = "metrics listener";
+    // Prometheus and a few dashboards: a handful of connections.
+    config.max_connections = 16;
+    config.max_connections_per_address = 8;
+    config.respond = metrics_responder(parts.metrics);
+    Result<std::unique_ptr<HttpServer>> server = HttpServer::start(http_library, std::move(config));
+    if (!server) return Error{"cannot start the metrics listener: " + server.error()};
+    parts.metrics_http = std::move(server.value());
+    logger(LogLevel::kNotice, "mosquitto-ota: Prometheus metrics on " + options.metrics_listen +
+           " (port " + std::to_string(parts.metrics_http->port()) + "), GET /metrics");
   }
   return std::make_unique<OtaService>(options, std::move(logger), std::move(parts));
 }

@@ -57,7 +57,7 @@ Result<std::shared_ptr<const HttpLibrary>> HttpLibrary::load(const std::string& 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(std::shared_ptr<const HttpLibrary> library,
                                                       HttpServerConfig config) {
   if (!library) return Error{"HTTP library not loaded"};
-  if (!config.resolve) return Error{"HTTP server needs a resolver"};
+  if (!config.resolve && !config.respond) return Error{"HTTP server needs a resolver"};
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(library), std::move(config)));
   const HttpServerConfig& c = server->config_;
   ota_http_config raw;
@@ -72,8 +72,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(std::shared_ptr<const Http
   raw.header_timeout_s = c.header_timeout_s;
   raw.chunk_bytes = c.chunk_bytes;
   raw.max_queued_events = c.max_queued_events;
-  raw.resolve = &HttpServer::resolve_trampoline;
-  raw.resolve_user = server.get();
+  if (c.resolve) {
+    raw.resolve = &HttpServer::resolve_trampoline;
+    raw.resolve_user = server.get();
+  }
+  if (c.respond) {
+    raw.respond = &HttpServer::respond_trampoline;
+    raw.respond_user = server.get();
+  }
+  raw.name = c.name.c_str();
   char error[512] = "";
   server->server_ = server->library_->api().start(&raw, error, sizeof(error));
   if (!server->server_) return Error{std::string("HTTP server: ") + error};
@@ -139,6 +146,20 @@ void HttpServer::resolve_trampoline(void* user, const char* path_and_query, int6
     }
   } catch (...) {
     out->status = 500;
+  }
+}
+
+// Runs on the server thread; exceptions must not cross into C.
+int HttpServer::respond_trampoline(void* user, const char* path_and_query, ota_http_body* out) {
+  auto* self = static_cast<HttpServer*>(user);
+  try {
+    HttpMemoryResponse r = self->config_.respond(path_and_query ? path_and_query : "");
+    if (r.status != 200) return r.status;
+    if (!copy_field(out->content_type, r.content_type)) return 500;
+    out->append(out, r.body.data(), r.body.size());
+    return 200;
+  } catch (...) {
+    return 500;
   }
 }
 

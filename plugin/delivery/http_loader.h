@@ -37,6 +37,18 @@ struct HttpResolution {
 // (Unix seconds). Called on the server thread: thread-safe, no broker calls.
 using HttpResolver = std::function<HttpResolution(std::string_view path_and_query, int64_t now)>;
 
+// A response from memory (the metrics listener): status 200 sends `body`;
+// anything else refuses with that status.
+struct HttpMemoryResponse {
+  int status = 404;
+  std::string content_type;  // empty: text/plain
+  std::string body;
+};
+
+// Answers a GET/HEAD request from memory. Same threading rules as
+// HttpResolver.
+using HttpResponder = std::function<HttpMemoryResponse(std::string_view path_and_query)>;
+
 struct HttpServerConfig {
   std::string listen;         // "host:port", "[v6]:port", ":port"; port 0 = any free port
   std::string tls_cert_file;  // both set: HTTPS
@@ -51,7 +63,10 @@ struct HttpServerConfig {
   uint32_t header_timeout_s = 10;
   uint32_t chunk_bytes = 16 * 1024;  // per write; keep small for slow links
   uint32_t max_queued_events = 10000;
-  HttpResolver resolve;  // required
+  HttpResolver resolve;  // required, unless `respond` is set
+  // Set: every request is answered from memory; no files are served.
+  HttpResponder respond;
+  std::string name;  // what log lines call the server; empty: "firmware download server"
 };
 
 struct HttpEvent {
@@ -113,6 +128,7 @@ class HttpServer {
       : library_(std::move(library)), config_(std::move(config)) {}
   static void resolve_trampoline(void* user, const char* path_and_query, int64_t now,
                                  ota_http_resolution* out);
+  static int respond_trampoline(void* user, const char* path_and_query, ota_http_body* out);
 
   std::shared_ptr<const HttpLibrary> library_;
   HttpServerConfig config_;

@@ -39,6 +39,22 @@ struct ota_http_resolution {
 typedef void (*ota_http_resolve_fn)(void* user, const char* path_and_query, int64_t now,
                                     struct ota_http_resolution* out);
 
+/* A response held in memory (the metrics listener). The callee copies its
+ * body in with append(body, data, len), any number of times, and may set a
+ * Content-Type (NUL-terminated; empty: text/plain). */
+struct ota_http_body {
+  void* impl;
+  void (*append)(struct ota_http_body* body, const char* data, size_t len);
+  char content_type[128];
+};
+
+/* Answers a GET or HEAD request from memory instead of a file: returns the
+ * status (200: the body appended to `body` is sent; anything else: the
+ * server's short refusal with that status). Same threading rules as
+ * ota_http_resolve_fn. */
+typedef int (*ota_http_respond_fn)(void* user, const char* path_and_query,
+                                   struct ota_http_body* body);
+
 struct ota_http_config {
   uint32_t struct_size;       /* sizeof(struct ota_http_config) of the caller */
   const char* listen;         /* "host:port", "[v6]:port", ":port"; port 0 = any free */
@@ -54,6 +70,12 @@ struct ota_http_config {
    * defaults. */
   uint32_t max_connections_per_address; /* 0: 32; more from one address are closed */
   uint32_t header_timeout_s; /* 0: 10; a request head not complete by then: closed */
+  /* Set: every request is answered by `respond` (no files are served and
+   * `resolve` may be NULL). */
+  ota_http_respond_fn respond;
+  void* respond_user;
+  /* What log lines call this server; NULL or "": "firmware download server". */
+  const char* name;
 };
 
 enum ota_http_event_kind {

@@ -122,6 +122,9 @@ std::set<Server*> g_servers;
 
 void log_emit(int level, const char* line);
 
+// The server on whose behalf this thread calls lws (see log_emit).
+thread_local Server* t_logging_server = nullptr;
+
 class Server {
  public:
   explicit Server(const ota_http_config& config);
@@ -144,6 +147,8 @@ class Server {
   // Handles the request at the start of c->in, if complete.
   int process(lws* wsi, Conn* c);
   void handle(lws* wsi, Conn* c, const HttpRequest& request);
+  // Answers from memory (respond_): the metrics listener.
+  void respond_from_memory(Conn* c, const HttpRequest& request, bool head_only);
   // Queues a short response (head and a one-line body).
   void respond(Conn* c, int status, bool head_only, const std::string& allow = "",
                const std::string& content_range = "");
@@ -160,6 +165,9 @@ class Server {
       header_timeout_;
   ota_http_resolve_fn resolve_;
   void* resolve_user_;
+  ota_http_respond_fn respond_;
+  void* respond_user_;
+  std::string name_;  // in log lines
 
   lws_protocols protocols_[2];
   lws_context* context_ = nullptr;
@@ -186,8 +194,16 @@ void log_emit(int level, const char* line) {
   while (!e.message.empty() && (e.message.back() == '\n' || e.message.back() == '\r')) {
     e.message.pop_back();
   }
+  // One queue gets it, so that with two servers (downloads and metrics) a
+  // line is logged once: the server whose thread logs (its service thread,
+  // or the broker's while it creates or destroys the context), else the
+  // first one.
+  if (t_logging_server) {
+    t_logging_server->push(std::move(e));
+    return;
+  }
   std::lock_guard lock(g_servers_mu);
-  for (Server* s : g_servers) s->push(e);
+  if (!g_servers.empty()) (*g_servers.begin())->push(std::move(e));
 }
 
 // "host:port" → iface for lws (NULL: every interface) and options.
@@ -254,7 +270,10 @@ Server::Server(const ota_http_config& c)
                                                      : kDefaultMaxPerAddress),
       header_timeout_(c.header_timeout_s ? c.header_timeout_s : kDefaultHeaderTimeout),
       resolve_(c.resolve),
-      resolve_user_(c.resolve_user) {
+      resolve_user_(c.resolve_user),
+      respond_(c.respond),
+      respond_user_(c.respond_user),
+      name_(c.name && *c.name ? c.name : "firmware download server") {
   std::memset(protocols_, 0, sizeof(protocols_));
   protocols_[0].name = kProtocolName;
   protocols_[0].callback = &Server::callback;
@@ -265,8 +284,8 @@ Server::Server(const ota_http_config& c)
 Server::~Server() { stop(); }
 
 bool Server::start(std::string* error) {
-  if (!resolve_) {
-    *error = "no resolve callback";
+  if (!resolve_ && !respond_) {
+    *error = "no resolve or respond callback";
     return false;
   }
   std::string iface;
@@ -313,7 +332,10 @@ bool Server::start(std::string* error) {
     g_servers.insert(this);
   }
   lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
+  Server* const previous = t_logging_server;
+  t_logging_server = this;
   context_ = lws_create_context(&info);
+  t_logging_server = previous;
   if (!context_) {
     std::lock_guard lock(g_servers_mu);
     g_servers.erase(this);
@@ -328,9 +350,10 @@ bool Server::start(std::string* error) {
   lws_vhost* vhost = lws_get_vhost_by_name(context_, kVhostName);
   if (vhost) port_ = lws_get_vhost_listen_port(vhost);
   thread_ = std::thread([this] {
+    t_logging_server = this;
     while (!stopping_.load()) {
       if (lws_service(context_, 0) < 0) {
-        log_emit(LLL_ERR, "firmware download server: service loop failed; not serving");
+        log_emit(LLL_ERR, (name_ + ": service loop failed; not serving").c_str());
         break;
       }
     }
@@ -343,7 +366,10 @@ void Server::stop() {
   stopping_.store(true);
   lws_cancel_service(context_);  // wakes lws_service() so the loop sees stopping_
   if (thread_.joinable()) thread_.join();
+  Server* const previous = t_logging_server;
+  t_logging_server = this;
   lws_context_destroy(context_);  // closes connections (CLOSED_HTTP on this thread)
+  t_logging_server = previous;
   context_ = nullptr;
   std::lock_guard lock(g_servers_mu);
   g_servers.erase(this);
@@ -414,7 +440,12 @@ void Server::count_status(int status) {
 
 void Server::warn(WarnLimiter& limiter, const std::string& text) {
   std::string suffix;
-  if (limiter.should_log(&suffix)) log_emit(LLL_WARN, (text + suffix).c_str());
+  if (!limiter.should_log(&suffix)) return;
+  QueuedEvent e;
+  e.kind = OTA_HTTP_EVENT_LOG;
+  e.log_level = 1;
+  e.message = text + suffix;
+  push(std::move(e));
 }
 
 // The peer's address as text ("127.0.0.1", "2001:db8::1"); IPv4-mapped IPv6
@@ -442,7 +473,7 @@ int Server::on_adopt(lws* wsi, Session* s) {
   uint32_t& open = per_address_[address];
   if (open >= max_per_address_) {
     counters_.refused_per_address++;
-    warn(warn_address_, "firmware download server: refused a connection from " + address +
+    warn(warn_address_, name_ + ": refused a connection from " + address +
                             ": it has " + std::to_string(open) +
                             " open (plugin_opt_http_max_connections_per_address)");
     return -1;  // lws closes the socket
@@ -490,7 +521,7 @@ int Server::process(lws* wsi, Conn* c) {
   if (p.kind == HttpParse::Kind::kBad) {
     counters_.requests++;
     counters_.bad_requests++;
-    warn(warn_bad_request_, "firmware download server: " + c->address + ": " + p.error +
+    warn(warn_bad_request_, name_ + ": " + c->address + ": " + p.error +
                                 " (answered " + std::to_string(p.status) + ")");
     c->in.clear();
     c->keep_alive = false;
@@ -533,6 +564,10 @@ void Server::handle(lws* wsi, Conn* c, const HttpRequest& req) {
   }
   if (!head && req.method != "GET") {
     respond(c, 405, false, "GET, HEAD");
+    return;
+  }
+  if (respond_) {
+    respond_from_memory(c, req, head);
     return;
   }
   ota_http_resolution r;
@@ -585,6 +620,30 @@ void Server::handle(lws* wsi, Conn* c, const HttpRequest& req) {
   c->sha256 = r.sha256;
   c->device = r.device;
   c->package = r.package;
+}
+
+void Server::respond_from_memory(Conn* c, const HttpRequest& req, bool head_only) {
+  std::string body;
+  ota_http_body b;
+  std::memset(&b, 0, sizeof(b));
+  b.impl = &body;
+  b.append = [](ota_http_body* self, const char* data, size_t len) {
+    if (data && len) static_cast<std::string*>(self->impl)->append(data, len);
+  };
+  const int status = respond_(respond_user_, req.target.c_str(), &b);
+  b.content_type[sizeof(b.content_type) - 1] = '\0';
+  if (status != 200) {
+    respond(c, status > 0 ? status : 404, head_only);
+    return;
+  }
+  count_status(200);
+  HttpResponseHead h;
+  h.status = 200;
+  if (b.content_type[0]) h.content_type = b.content_type;
+  h.content_length = body.size();
+  h.close = !c->keep_alive;
+  c->out = compose_response_head(h);
+  if (!head_only) c->out += body;
 }
 
 int Server::write_out(lws* wsi, Conn* c) {

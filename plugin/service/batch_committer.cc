@@ -12,14 +12,21 @@ void BatchCommitter::commit(TimeMs now) {
     // Synced when it causes a message, and at least once an interval under
     // a steady stream of batches that cause none.
     const bool durable = causes_messages || interval_passed;
+    const int64_t start = timings_ ? clock_() : 0;
     store_.commit(durable);
+    if (timings_) {
+      (durable ? timings_->batch_commit_durable : timings_->batch_commit_unsynced)
+          .observe(clock_() - start);
+    }
     if (durable) {
       last_sync_ = now;
       counters_.store_syncs++;
     }
     unsynced_ = !durable;
   } else if (unsynced_ && interval_passed) {
+    const int64_t start = timings_ ? clock_() : 0;
     store_.sync();
+    if (timings_) timings_->store_sync.observe(clock_() - start);
     counters_.store_syncs++;
     last_sync_ = now;
     unsynced_ = false;
@@ -33,6 +40,7 @@ void BatchCommitter::lose(const std::exception& e) {
   log_(LogLevel::kError, std::string("mosquitto-ota: storage failure, the last ") +
        std::to_string(caused_.size()) + " outgoing messages are dropped: " + e.what());
   caused_.clear();
+  caused_arrivals_ns_.clear();
   notified_.clear();
   notifications_ = 0;
   if (on_lost_) on_lost_();
@@ -43,6 +51,13 @@ std::vector<OutboundMessage> BatchCommitter::take() {
   out.swap(caused_);
   counters_.notifications_sent += notifications_;
   notifications_ = 0;
+  if (!caused_arrivals_ns_.empty()) {
+    const int64_t handed_over = clock_();
+    for (int64_t arrival : caused_arrivals_ns_) {
+      timings_->report_to_notification.observe(handed_over - arrival);
+    }
+    caused_arrivals_ns_.clear();
+  }
   std::move(stateless_.begin(), stateless_.end(), std::back_inserter(out));
   stateless_.clear();
   notified_.clear();

@@ -10,6 +10,9 @@
 //
 // Messages that record no state (MQTT firmware blocks) wait in a separate
 // queue: they leave with the next flush without making its commit durable.
+//
+// With metrics on (measure_with), it also times each commit and each
+// notification from the device message that caused it to take().
 #pragma once
 
 #include <exception>
@@ -21,6 +24,7 @@
 #include "dialects/dialect.h"
 #include "engine/transaction.h"
 #include "service/broker_types.h"
+#include "service/histogram.h"
 #include "service/monitoring.h"
 
 namespace ota {
@@ -44,6 +48,7 @@ class BatchCommitter {
   void notification(OutboundMessage m) {
     caused_.push_back(std::move(m));
     notifications_++;
+    if (message_arrival_ns_ >= 0) caused_arrivals_ns_.push_back(message_arrival_ns_);
   }
   // A message that records no state: leaves with the next flush, unsynced.
   void stateless(OutboundMessage m) { stateless_.push_back(std::move(m)); }
@@ -62,6 +67,21 @@ class BatchCommitter {
   // Ends the batch: the messages to publish now, caused ones first.
   std::vector<OutboundMessage> take();
 
+  // Times commits and report-to-notification latency into `timings`
+  // (which outlives this). Without it no clock is ever read.
+  void measure_with(MonotonicClock clock, ServiceTimings& timings) {
+    clock_ = std::move(clock);
+    timings_ = &timings;
+  }
+  // Brackets the handling of one device message: notifications it causes
+  // are timed from its arrival (begins) to the take() that hands them over.
+  void device_message_begins() {
+    if (timings_) message_arrival_ns_ = clock_();
+  }
+  void device_message_ends() { message_arrival_ns_ = -1; }
+  // ... as a scope.
+  class DeviceMessageScope;
+
  private:
   TransactionalStore& store_;
   int64_t sync_interval_ms_;
@@ -74,6 +94,25 @@ class BatchCommitter {
   uint64_t notifications_ = 0;  // among caused_
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;
+  // Metrics (measure_with); timings_ null: off.
+  MonotonicClock clock_;
+  ServiceTimings* timings_ = nullptr;
+  int64_t message_arrival_ns_ = -1;           // the device message being handled
+  std::vector<int64_t> caused_arrivals_ns_;  // of its notifications among caused_
+};
+
+// Brackets one device message (or subscription) for the timings.
+class BatchCommitter::DeviceMessageScope {
+ public:
+  explicit DeviceMessageScope(BatchCommitter& batch) : batch_(batch) {
+    batch_.device_message_begins();
+  }
+  ~DeviceMessageScope() { batch_.device_message_ends(); }
+  DeviceMessageScope(const DeviceMessageScope&) = delete;
+  DeviceMessageScope& operator=(const DeviceMessageScope&) = delete;
+
+ private:
+  BatchCommitter& batch_;
 };
 
 }  // namespace ota

@@ -40,6 +40,7 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
       firmware_(std::move(parts.firmware)),
       signer_(std::move(parts.signer)),
       http_(std::move(parts.http)),
+      metrics_http_(std::move(parts.metrics_http)),
       dialects_(options.default_dialect, options.dialects, options.dialect, options.aliyun_code),
       engine_(*store_, engine_options(options, dialects_), &presence_),
       access_(access_options(options)),
@@ -63,12 +64,18 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
                           rejections_, counters_, log_, living_.get(), blocks_.get(),
                           firmware_.get()}),
       sys_(options.sys_interval_s),
-      upload_expiry_(firmware_.get(), options.upload_expiry_s, log_) {}
+      metrics_(parts.metrics
+                   ? std::make_unique<MetricsExporter>(options.metrics_refresh_ms, parts.metrics)
+                   : nullptr),
+      upload_expiry_(firmware_.get(), options.upload_expiry_s, log_) {
+  if (metrics_) batch_.measure_with(parts.clock, metrics_->timings());
+}
 
 OtaService::~OtaService() { close(); }
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
                                       const ClientInfo& client, TimeMs now) {
+  const BatchCommitter::DeviceMessageScope timed(batch_);  // what it causes is timed from here
   return router_.on_message(topic, payload, client, now);
 }
 
@@ -90,6 +97,8 @@ AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
     return *v;
   }
   if (access == AclAccess::kSubscribe || access == AclAccess::kUnsubscribe) {
+    // A device that subscribes while notified is told again: timed too.
+    const BatchCommitter::DeviceMessageScope timed(batch_);
     router_.on_subscription(topic, access == AclAccess::kSubscribe, client, now);
   }
   return access_.other_topics_verdict();
@@ -98,6 +107,8 @@ AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
 void OtaService::on_disconnect(const void* handle) { presence_.disconnected(handle); }
 
 int OtaService::http_port() const { return http_ ? http_->port() : 0; }
+
+int OtaService::metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
 std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   try {
@@ -110,13 +121,32 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
     batch_.lose(e);
   }
   std::vector<OutboundMessage> out = batch_.take();
-  append_sys_messages(now, out);
+  report_figures(now, out);
+  if (metrics_http_) log_metrics_listener_events();
   upload_expiry_.run_due(now);
   return out;
 }
 
-void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& out) {
-  if (!sys_.take_due(now)) return;
+void OtaService::log_metrics_listener_events() {
+  for (const HttpEvent& e : metrics_http_->drain_events()) {
+    if (e.kind == HttpEvent::Kind::kLog) {
+      log_(e.error ? LogLevel::kError : LogLevel::kWarning, "mosquitto-ota: " + e.message);
+    }
+  }
+}
+
+void OtaService::report_figures(TimeMs now, std::vector<OutboundMessage>& out) {
+  const bool sys_due = sys_.take_due(now);
+  const bool metrics_due = metrics_ && metrics_->take_due(now);
+  if (!sys_due && !metrics_due) return;
+  const MonitoringFigures figures = read_figures();
+  if (sys_due) {
+    for (OutboundMessage& m : sys_.messages(figures)) out.push_back(std::move(m));
+  }
+  if (metrics_due) metrics_->render(figures);
+}
+
+MonitoringFigures OtaService::read_figures() {
   MonitoringFigures figures;
   try {
     figures.store = read_store_figures(*store_, presence_.online_count());
@@ -128,10 +158,11 @@ void OtaService::append_sys_messages(TimeMs now, std::vector<OutboundMessage>& o
   }
   figures.counters = counters_;
   figures.downloads = http_ || firmware_;  // the HTTP server or MQTT blocks serve the store
-  for (OutboundMessage& m : sys_.messages(figures)) out.push_back(std::move(m));
+  return figures;
 }
 
 void OtaService::close() {
+  if (metrics_http_) metrics_http_->stop();
   if (http_) http_->stop();
   if (!store_) return;
   try {

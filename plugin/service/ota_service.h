@@ -10,6 +10,7 @@
 //   download_accounting  download figures (HTTP events, MQTT blocks)
 //   download_links       signed URLs of uploaded packages
 //   monitoring           counters and $SYS figures
+//   metrics_exporter     the same figures and timings for Prometheus
 //   dialect_set          the enabled dialects, product configs resolved
 //   device_presence      which devices are reachable now
 //   log_throttle         rate-limited rejection log lines
@@ -42,6 +43,7 @@
 #include "service/download_links.h"
 #include "service/log_throttle.h"
 #include "service/message_router.h"
+#include "service/metrics_exporter.h"
 #include "service/monitoring.h"
 #include "service/plugin_options.h"
 #include "service/upload_expiry.h"
@@ -66,6 +68,11 @@ struct ServiceParts {
   std::unique_ptr<FirmwareStore> firmware;    // null: no plugin_opt_firmware_dir
   std::unique_ptr<UrlSigner> signer;          // null: no plugin_opt_http_public_url
   std::unique_ptr<HttpServer> http;           // null: no plugin_opt_http_listen
+  // Prometheus metrics: the snapshot the metrics listener serves (null:
+  // no plugin_opt_metrics_listen), the listener, and the clock timings use.
+  std::shared_ptr<MetricsSnapshot> metrics;
+  std::unique_ptr<HttpServer> metrics_http;
+  MonotonicClock clock = monotonic_ns;
 };
 
 class OtaService {
@@ -90,12 +97,19 @@ class OtaService {
   void close();
   // The download server's port (0 when it is off), for logs and tests.
   int http_port() const;
+  // The metrics listener's port (0 when it is off).
+  int metrics_port() const;
 
   const ServiceCounters& counters() const { return counters_; }
   bool is_online(const DeviceKey& key) const { return presence_.is_online(key); }
 
  private:
-  void append_sys_messages(TimeMs now, std::vector<OutboundMessage>& out);
+  // $SYS messages and the metrics snapshot, when due: one read of the
+  // figures for both.
+  void report_figures(TimeMs now, std::vector<OutboundMessage>& out);
+  MonitoringFigures read_figures();
+  // The metrics listener's warnings, into the broker log.
+  void log_metrics_listener_events();
 
   // Declaration order is construction order: parts first, then the units
   // that refer to them.
@@ -106,6 +120,7 @@ class OtaService {
   std::unique_ptr<FirmwareStore> firmware_;
   std::unique_ptr<UrlSigner> signer_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<HttpServer> metrics_http_;
   DevicePresence presence_;
   DialectSet dialects_;
   Engine engine_;
@@ -119,6 +134,7 @@ class OtaService {
   std::unique_ptr<BlockDownloadServer> blocks_;     // null: no dialect offers it
   MessageRouter router_;
   SysPublisher sys_;
+  std::unique_ptr<MetricsExporter> metrics_;  // null: metrics off
   UploadExpiry upload_expiry_;
 };
 

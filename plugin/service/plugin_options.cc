@@ -80,7 +80,9 @@ std::string PluginOptions::describe() const {
          " http_tls=" + (http_tls_cert.empty() ? "off" : "on") +
          " url_expiry=" + std::to_string(url_expiry_s) +
          " mqtt_block_max_bytes=" + std::to_string(mqtt_block_max_bytes) +
-         " upload_expiry_s=" + std::to_string(upload_expiry_s);
+         " upload_expiry_s=" + std::to_string(upload_expiry_s) +
+         " metrics_listen=" + (metrics_listen.empty() ? "(off)" : metrics_listen) +
+         " metrics_refresh_ms=" + std::to_string(metrics_refresh_ms);
 }
 
 Result<PluginOptions> parse_plugin_options(
@@ -202,6 +204,9 @@ Result<PluginOptions> parse_plugin_options(
       {"sync_interval_ms", integer(0, 60000, [&](int64_t n) { o.sync_interval_ms = n; })},
       {"consume_device_messages", boolean([&](bool b) { o.consume_device_messages = b; })},
       {"living_app", boolean([&](bool b) { living_app = b; })},
+      {"metrics_listen", [&](const std::string& v) { o.metrics_listen = v; return std::string(); }},
+      {"metrics_refresh_ms",
+       integer(100, 3'600'000, [&](int64_t n) { o.metrics_refresh_ms = n; })},
       {"living_app_identity",
        [&](const std::string& v) -> std::string {
          if (v == "username") o.living_app_identity = IdentitySource::kUsername;
@@ -229,6 +234,10 @@ Result<PluginOptions> parse_plugin_options(
   if (!o.http_listen.empty() && (o.firmware_dir.empty() || o.http_public_url.empty())) {
     return Error{"plugin_opt_http_listen needs plugin_opt_firmware_dir (what to serve) and "
                  "plugin_opt_http_public_url (the base URL devices are given)"};
+  }
+  if (!o.metrics_listen.empty() && o.metrics_listen == o.http_listen) {
+    return Error{"plugin_opt_metrics_listen must differ from plugin_opt_http_listen: metrics "
+                 "have their own listener, kept off the devices' download port"};
   }
   if (o.http_tls_cert.empty() != o.http_tls_key.empty()) {
     return Error{"plugin_opt_http_tls_cert and plugin_opt_http_tls_key go together"};

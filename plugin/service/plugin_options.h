@@ -59,6 +59,11 @@ struct PluginOptions {
   // removed), checked once a minute; 0 keeps abandoned uploads.
   int64_t upload_expiry_s = 86400;
 
+  // Prometheus metrics (docs/metrics.md): host:port of the /metrics
+  // listener, empty: off; the exposition is re-rendered this often.
+  std::string metrics_listen;
+  int64_t metrics_refresh_ms = 1000;
+
   // One line for the start-up log.
   std::string describe() const;
 };

@@ -32,10 +32,11 @@ class SysMonitor {
   std::optional<std::string> raw(const std::string& topic) const;
   // Every topic seen so far, with its latest raw payload.
   const std::map<std::string, std::string>& all() const { return latest_; }
+  // Takes every message queued; waits at most `timeout` for the first.
+  void absorb(std::chrono::milliseconds timeout);
 
  private:
   static std::string full(const std::string& topic);
-  void absorb(std::chrono::milliseconds timeout);
 
   MqttClient mqtt_;
   std::map<std::string, std::string> latest_;

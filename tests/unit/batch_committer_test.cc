@@ -111,5 +111,65 @@ TEST_F(BatchCommitterTest, NotificationsCountWhenTheyLeaveNotWhenLost) {
   EXPECT_EQ(counters_.notifications_sent, 1u);
 }
 
+// Timings (metrics on): a fake clock that advances 1 µs per read makes
+// every duration exact.
+class BatchTimingTest : public BatchCommitterTest {
+ protected:
+  void SetUp() override {
+    BatchCommitterTest::SetUp();
+    batch_->measure_with([this] { return clock_ += 1'000; }, timings_);
+  }
+  int64_t clock_ = 0;
+  ServiceTimings timings_;
+};
+
+TEST_F(BatchTimingTest, EachCommitIsTimedByDurability) {
+  write("d0");
+  batch_->commit(10'000);  // durable: the interval passed
+  write("d1");
+  batch_->commit(10'100);  // unsynced
+  EXPECT_EQ(timings_.batch_commit_durable.count(), 1u);
+  EXPECT_EQ(timings_.batch_commit_durable.sum_ns(), 1'000u);
+  EXPECT_EQ(timings_.batch_commit_unsynced.count(), 1u);
+  EXPECT_EQ(timings_.store_sync.count(), 0u);
+  batch_->commit(11'100);  // nothing open: the deferred sync
+  EXPECT_EQ(timings_.store_sync.count(), 1u);
+  EXPECT_EQ(timings_.batch_commit_durable.count(), 1u);
+}
+
+TEST_F(BatchTimingTest, ANotificationIsTimedFromTheDeviceMessageToTake) {
+  batch_->device_message_begins();  // clock 1000
+  write("d1");
+  batch_->notification(message("n1"));
+  batch_->device_message_ends();
+  batch_->commit(10'000);  // clock 2000, 3000
+  ASSERT_EQ(batch_->take().size(), 1u);  // clock 4000
+  EXPECT_EQ(timings_.report_to_notification.count(), 1u);
+  EXPECT_EQ(timings_.report_to_notification.sum_ns(), 3'000u);
+}
+
+TEST_F(BatchTimingTest, NotificationsNotCausedByADeviceMessageAreNotTimed) {
+  batch_->notification(message("push"));  // a scheduled push, a control command
+  batch_->device_message_begins();
+  batch_->device_message_ends();
+  batch_->notification(message("push2"));
+  batch_->commit(10'000);
+  ASSERT_EQ(batch_->take().size(), 2u);
+  EXPECT_EQ(timings_.report_to_notification.count(), 0u);
+}
+
+TEST_F(BatchTimingTest, ALostBatchTimesNothingItCaused) {
+  batch_->device_message_begins();
+  batch_->notification(message("n1"));
+  batch_->device_message_ends();
+  store_->fail_commit_at(1);
+  write("d1");
+  EXPECT_THROW(batch_->commit(10'000), StoreError);
+  batch_->lose(StoreError("injected"));
+  EXPECT_TRUE(batch_->take().empty());
+  EXPECT_EQ(timings_.report_to_notification.count(), 0u);
+  EXPECT_EQ(timings_.batch_commit_durable.count(), 0u);
+}
+
 }  // namespace
 }  // namespace ota

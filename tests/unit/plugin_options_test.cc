@@ -34,6 +34,37 @@ TEST(PluginOptions, MqttBlockMaxBytes) {
             "plugin_opt_mqtt_block_max_bytes '63' must be an integer from 64 to 4194304");
 }
 
+TEST(PluginOptions, MetricsAreOffUnlessAListenerIsGiven) {
+  Result<PluginOptions> o = parse_plugin_options({{"db_path", "/d"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o.value().metrics_listen, "");
+  EXPECT_EQ(o.value().metrics_refresh_ms, 1000);
+  EXPECT_NE(o.value().describe().find("metrics_listen=(off)"), std::string::npos);
+  o = parse_plugin_options(
+      {{"db_path", "/d"}, {"metrics_listen", "127.0.0.1:9883"}, {"metrics_refresh_ms", "250"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o.value().metrics_listen, "127.0.0.1:9883");
+  EXPECT_EQ(o.value().metrics_refresh_ms, 250);
+  EXPECT_NE(o.value().describe().find("metrics_listen=127.0.0.1:9883 metrics_refresh_ms=250"),
+            std::string::npos);
+}
+
+TEST(PluginOptions, BadMetricsOptionsAreRefused) {
+  Result<PluginOptions> o =
+      parse_plugin_options({{"db_path", "/d"}, {"metrics_refresh_ms", "99"}});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error(),
+            "plugin_opt_metrics_refresh_ms '99' must be an integer from 100 to 3600000");
+  // Not on the devices' download port.
+  o = parse_plugin_options({{"db_path", "/d"}, {"firmware_dir", "/fw"},
+                            {"http_public_url", "http://ota:8080"}, {"http_listen", ":8080"},
+                            {"metrics_listen", ":8080"}});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error(),
+            "plugin_opt_metrics_listen must differ from plugin_opt_http_listen: metrics have "
+            "their own listener, kept off the devices' download port");
+}
+
 TEST(PluginOptions, MissingDbPathIsAnError) {
   Result<PluginOptions> o = parse_plugin_options({{"admins", "a"}});
   ASSERT_FALSE(o.ok());
