@@ -430,3 +430,48 @@ std::optional<DeviceKey> AliyunDialect::subscriber_device(std::string_view topic
 }
 
 }  // namespace ota
+
+namespace ota {
+namespace {
+
+constexpr std::string_view kPullReplySuffix = "/thing/ota/firmware/get_reply";
+constexpr std::string_view kDownloadReplySuffix = "/thing/file/download_reply";
+
+// /sys/{pk}/{dn}{suffix}: the device, if the topic has exactly that shape.
+std::optional<DeviceKey> match_sys_topic(std::string_view topic, std::string_view suffix) {
+  if (!topic.starts_with(kSysPrefix) || !topic.ends_with(suffix) ||
+      topic.size() <= kSysPrefix.size() + suffix.size()) {
+    return std::nullopt;
+  }
+  std::array<std::string_view, 2> levels;
+  if (!split_levels(topic.substr(kSysPrefix.size(),
+                                 topic.size() - kSysPrefix.size() - suffix.size()),
+                    levels)) {
+    return std::nullopt;
+  }
+  return DeviceKey{std::string(levels[0]), std::string(levels[1])};
+}
+
+}  // namespace
+
+const IdentityRule& AliyunDialect::sdk_identity() const {
+  static const IdentityRule rule =
+      IdentityRule::of({"{dn}&{pk}"}, {"{pk}.{dn}|*", "{pk}.{dn}"});
+  return rule;
+}
+
+std::optional<DownstreamTopic> AliyunDialect::downstream_topic(std::string_view topic) const {
+  std::array<std::string_view, 2> levels;
+  if (topic.starts_with(kUpgradePrefix) &&
+      split_levels(topic.substr(kUpgradePrefix.size()), levels)) {
+    return DownstreamTopic{{std::string(levels[0]), std::string(levels[1])}};
+  }
+  for (std::string_view suffix : {kPullReplySuffix, kDownloadReplySuffix}) {
+    if (std::optional<DeviceKey> device = match_sys_topic(topic, suffix)) {
+      return DownstreamTopic{std::move(*device)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ota
