@@ -47,6 +47,12 @@ Result<BrokerConfig> read_broker_config(const std::string& path, const ReadText&
 // separated bytes of /proc/self/cmdline); nullopt when there is none.
 std::optional<std::string> config_path_from_cmdline(std::string_view cmdline);
 
+// The running broker's configuration: the -c file of /proc/self/cmdline,
+// read from the file system; `self_path` is the plugin's own file (a
+// `plugin` line naming the same file is ours). An Error says why it could
+// not be read (no -c: mosquitto runs on its defaults without a file).
+Result<BrokerConfig> read_running_broker_config(const std::string& self_path);
+
 // Whether a `plugin` line loads mosquitto's dynamic-security plugin.
 bool is_dynamic_security(std::string_view plugin_path);
 

@@ -134,4 +134,49 @@ std::string IdentityRule::describe() const {
   return out.empty() ? "(nobody)" : out;
 }
 
+Result<IdentityChoice> IdentityChoice::parse(std::string_view value) {
+  IdentityChoice c;
+  if (value == "sdk") return c;
+  if (value == "username") c.kind = Kind::kUsername;
+  else if (value == "clientid") c.kind = Kind::kClientId;
+  else if (value == "none") c.kind = Kind::kNone;
+  else {
+    Result<IdentityRule> rule = IdentityRule::parse(value);
+    if (!rule) {
+      return Error{"must be sdk, username, clientid, none or a list of username:<pattern> "
+                   "and clientid:<pattern>: " + rule.error()};
+    }
+    c.kind = Kind::kCustom;
+    c.custom = std::move(rule.value());
+  }
+  return c;
+}
+
+IdentityRule IdentityChoice::rule_given(const IdentityRule& sdk) const {
+  switch (kind) {
+    case Kind::kSdk: return sdk;
+    case Kind::kUsername: return sdk.usernames_only();
+    case Kind::kClientId: return sdk.client_ids_only();
+    case Kind::kCustom: return custom;
+    case Kind::kNone: return IdentityRule::open();
+  }
+  return sdk;
+}
+
+bool IdentityChoice::trusts_client_ids() const {
+  return kind == Kind::kClientId || kind == Kind::kNone ||
+         (kind == Kind::kCustom && !custom.decides_by_username());
+}
+
+std::string IdentityChoice::describe() const {
+  switch (kind) {
+    case Kind::kSdk: return "sdk";
+    case Kind::kUsername: return "username";
+    case Kind::kClientId: return "clientid";
+    case Kind::kCustom: return custom.describe();
+    case Kind::kNone: return "none";
+  }
+  return "sdk";
+}
+
 }  // namespace ota

@@ -78,6 +78,8 @@ class IdentityRule {
   IdentityRule usernames_only() const { return IdentityRule(username_, {}); }
   IdentityRule client_ids_only() const { return IdentityRule({}, client_id_); }
   bool trusts_client_ids() const { return !client_id_.empty(); }
+  // Whether a username, when a connection has one, decides alone.
+  bool decides_by_username() const { return !username_.empty(); }
   // "username:{dn}&{pk},clientid:{pk}.{dn}|*", "none" or "(nobody)".
   std::string describe() const;
 
@@ -85,6 +87,27 @@ class IdentityRule {
   std::vector<IdentityPattern> username_;
   std::vector<IdentityPattern> client_id_;
   bool open_ = false;
+};
+
+// plugin_opt_device_identity: which rule each dialect applies.
+struct IdentityChoice {
+  enum class Kind {
+    kSdk,       // each dialect's SDK convention (Dialect::sdk_identity)
+    kUsername,  // ... its username patterns only
+    kClientId,  // ... its client-id patterns only (unauthenticated)
+    kCustom,    // `custom` for every dialect
+    kNone,      // anyone speaks for any device (demos)
+  };
+  Kind kind = Kind::kSdk;
+  IdentityRule custom;
+
+  // "sdk", "username", "clientid", "none", or a pattern list.
+  static Result<IdentityChoice> parse(std::string_view value);
+  // The rule for a dialect whose SDK convention is `sdk`.
+  IdentityRule rule_given(const IdentityRule& sdk) const;
+  // Whether a client id can make an authenticated connection a device's.
+  bool trusts_client_ids() const;
+  std::string describe() const;
 };
 
 }  // namespace ota
