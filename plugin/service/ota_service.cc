@@ -21,8 +21,13 @@ EngineOptions engine_options(const PluginOptions& options, const DialectSet& dia
 }
 
 AccessOptions access_options(const PluginOptions& o) {
-  return {o.admins, o.admin_client_ids, o.device_identity, o.living_app_identity, o.living_app,
-          o.acl_allow_others};
+  return {o.admins, o.device_identity, o.living_app_identity, o.living_app, o.acl_allow_others};
+}
+
+std::vector<const Dialect*> dialect_pointers(const DialectSet& dialects) {
+  std::vector<const Dialect*> out;
+  for (const auto& d : dialects.all()) out.push_back(d.get());
+  return out;
 }
 
 }  // namespace
@@ -41,8 +46,9 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
       http_(std::move(parts.http)),
       dialects_(options.default_dialect, options.dialects, options.dialect, options.aliyun_code),
       engine_(*store_, engine_options(options, dialects_), &presence_),
-      access_(access_options(options)),
+      access_(access_options(options), dialect_pointers(dialects_)),
       rejections_(log_, counters_.messages_rejected),
+      refusals_(log_, counters_.access_refused, "access"),
       batch_(*store_, options.sync_interval_ms, counters_, log_,
              [this] { engine_.invalidate_caches(); }),
       links_(signer_.get(), options.http_public_url, options.url_expiry_s, log_),
@@ -88,9 +94,15 @@ AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
     }
     return *v;
   }
-  if (access == AclAccess::kSubscribe || access == AclAccess::kUnsubscribe) {
-    router_.on_subscription(topic, access == AclAccess::kSubscribe, client, now);
+  const TopicVerdict device = access_.device_verdict(topic, access, client);
+  if (device.refused()) {
+    refusals_.reject(topic, client, device.reason, now);
+    return AclVerdict::kDeny;
   }
+  if (device.listening) {
+    router_.on_subscription(*device.listening, access == AclAccess::kSubscribe, client, now);
+  }
+  // Allowed OTA topics as any other: never more than other ACLs allow.
   return access_.other_topics_verdict();
 }
 

@@ -53,7 +53,11 @@ class FaultInjectionTest : public ::testing::Test {
         o, [this](LogLevel, const std::string& l) { log_.push_back(l); }, std::move(parts));
   }
 
-  ClientInfo device_client(int i) { return {&conns_[i], "d" + std::to_string(i), ""}; }
+  // Client ids as Alibaba's SDK connects ({pk}.{dn}), kept for the views.
+  ClientInfo device_client(int i) {
+    ids_[i] = "pk.d" + std::to_string(i);
+    return {&conns_[i], ids_[i], ""};
+  }
 
   // Every device reports 1.0.0 and subscribes to its notifications.
   void devices_online() {
@@ -115,6 +119,7 @@ class FaultInjectionTest : public ::testing::Test {
   TimeMs now_ = kT0;
   uint64_t notifications_seen_ = 0;
   int conns_[kDevices] = {};
+  std::string ids_[kDevices];
   int admin_conn_ = 0;
 };
 
