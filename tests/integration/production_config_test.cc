@@ -157,11 +157,15 @@ TEST_F(ProductionConfigTest, AnUpgradeSucceedsWhileEveryAttackFails) {
   EXPECT_TRUE(b->publish("/ota/device/progress/pk/A", R"({"id":"9","params":{"step":"-1"}})"));
   EXPECT_TRUE(mallory->publish("/ota/device/upgrade/pk/A",
                                R"({"code":"200","data":{"size":1,"version":"6.6.6","url":"http://evil.example/x","sign":"00","signMethod":"MD5"},"id":1,"message":"success"})"));
-  ControlClient fake_admin;
-  ASSERT_TRUE(fake_admin.connect(broker().port(), tls_user("mallory"), "ota-admin-console"));
-  EXPECT_FALSE(fake_admin.send("cancelJob", R"({"jobId":)" + std::to_string(job_id) + "}", 1s));
+  // mallory with the admin's client id (taking over its session).
+  MqttClient fake_admin;
+  ASSERT_TRUE(fake_admin.connect(broker().port(), admin().mqtt().client_id(), tls_user("mallory")));
+  EXPECT_FALSE(fake_admin.subscribe("$CONTROL/ota/v1/response", 1));
+  ASSERT_TRUE(fake_admin.publish("$CONTROL/ota/v1", R"({"commands":[{"command":"cancelJob","jobId":)" +
+                                                        std::to_string(job_id) + "}]}"));
   EXPECT_TRUE(a->no_message("#", 500ms)) << "A received a forged message";
-  EXPECT_TRUE(mallory->no_message("#", 100ms)) << "mallory read A's notification";
+  EXPECT_TRUE(mallory->no_message("/ota/device/upgrade/#", 100ms)) << "mallory read A's notification";
+  ASSERT_TRUE(connect_admin());
 
   // A downloads over HTTPS (the test CA), reports progress and its version.
   const std::string out = broker().dir() + "/fw.bin";

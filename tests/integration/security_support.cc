@@ -97,6 +97,9 @@ long long SecureBrokerTest::wait_sys_value(const std::string& suffix, long long 
   while (std::chrono::steady_clock::now() < deadline) {
     auto m = sys.wait_message(topic, std::chrono::milliseconds(1500));
     if (!m) continue;
+    // The current value: a live publication, not the retained copy of the
+    // last interval (which may predate what the test just did).
+    if (want < 0 && m->retain) continue;
     std::optional<long long> v = parse_number(m->payload);
     if (!v) continue;
     last = *v;

@@ -46,7 +46,8 @@ class SecureBrokerTest : public OtaBrokerTest {
   // the connection is refused.
   std::unique_ptr<MqttClient> client(const std::string& client_id, const std::string& username,
                                      bool clean_session = true);
-  // A $SYS counter's current value (waits for its first publication).
+  // A $SYS counter's current value (waits for its next publication, so it
+  // includes everything acknowledged before the call).
   long long sys_value(const std::string& suffix);
   // Waits until the counter reaches `want`; returns the last value seen.
   long long wait_sys_value(const std::string& suffix, long long want,
