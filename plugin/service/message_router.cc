@@ -187,6 +187,14 @@ void MessageRouter::on_control(std::string_view payload, const ClientInfo& clien
     u_.batch.after_commit(std::move(reply));
   } catch (const StoreError& e) {
     u_.batch.lose(e);
+    // Answered all the same: an error that says what to change. It records
+    // nothing, so it need not wait for a commit.
+    OutboundMessage reply;
+    reply.topic = std::string(kControlResponseTopic);
+    reply.payload = failed_request_response(payload, storage_advice(e.what()));
+    reply.qos = 1;
+    reply.client_id = std::string(client.client_id);
+    u_.batch.stateless(std::move(reply));
   }
 }
 

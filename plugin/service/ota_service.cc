@@ -1,6 +1,7 @@
 #include "service/ota_service.h"
 
 #include "app/living_app.h"
+#include "control/control_api.h"
 #include "delivery/firmware_store.h"
 #include "delivery/http_loader.h"
 #include "delivery/signed_url.h"
@@ -68,21 +69,36 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
                           rejections_, counters_, log_, living_.get(), blocks_.get(),
                           firmware_.get()}),
       sys_(options.sys_interval_s),
-      upload_expiry_(firmware_.get(), options.upload_expiry_s, log_) {}
+      upload_expiry_(firmware_.get(), options.upload_expiry_s, log_) {
+  // A control reply of a lost batch becomes an error that says what to
+  // change (a full database), instead of silence.
+  batch_.set_lost_answerer(
+      [](const OutboundMessage& m, const std::string& why) -> std::optional<OutboundMessage> {
+        if (m.topic != kControlResponseTopic) return std::nullopt;
+        std::optional<std::string> failed = failed_response(m.payload, why);
+        if (!failed) return std::nullopt;
+        OutboundMessage answer = m;
+        answer.payload = std::move(*failed);
+        return answer;
+      });
+}
 
 OtaService::~OtaService() { close(); }
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
                                       const ClientInfo& client, TimeMs now) {
+  batch_.at(now);
   return router_.on_message(topic, payload, client, now);
 }
 
 void OtaService::on_control(std::string_view payload, const ClientInfo& client, TimeMs now) {
+  batch_.at(now);
   router_.on_control(payload, client, now);
 }
 
 AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
                                      const ClientInfo& client, TimeMs now) {
+  batch_.at(now);
   if (std::optional<AclVerdict> v = access_.app_verdict(topic, access)) return *v;
   if (std::optional<AclVerdict> v = access_.control_verdict(topic, access, client)) {
     if (*v == AclVerdict::kDeny) {
@@ -111,6 +127,7 @@ void OtaService::on_disconnect(const void* handle) { presence_.disconnected(hand
 int OtaService::http_port() const { return http_ ? http_->port() : 0; }
 
 std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
+  batch_.at(now);
   try {
     downloads_.drain_http_events();
     Outbox out;

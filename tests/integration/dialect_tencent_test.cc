@@ -139,7 +139,18 @@ TEST_F(DialectTencentTest, SeedExchangeSucceeds) {
 
 // "fail" with a result_code: the mapped failure reason, the device's own
 // code and message kept as the task's detail and in its history.
-TEST_F(DialectTencentTest, FailResultCodesMapToReasons) {
+// One connection speaks for a whole fleet below: that needs
+// plugin_opt_device_identity none (identity binding is security_test's).
+class DialectTencentFleetTest : public DialectTencentTest {
+ protected:
+  BrokerOptions broker_options() override {
+    BrokerOptions o = DialectTencentTest::broker_options();
+    o.plugin_opts["device_identity"] = "none";
+    return o;
+  }
+};
+
+TEST_F(DialectTencentFleetTest, FailResultCodesMapToReasons) {
   struct Case {
     std::string dn;
     std::string payload;

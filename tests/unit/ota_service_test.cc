@@ -278,10 +278,19 @@ TEST_F(OtaServiceTest, StorageFailureLosesTheBatchNotTheDatabase) {
     device("/ota/device/inform/pk/dev" + std::to_string(i), kInform);
   }
   ASSERT_EQ(service_->counters().store_errors, 1u);
-  EXPECT_NE(log_.back().find("storage failure"), std::string::npos);
+  EXPECT_NE(log_.back().find("MDB_MAP_FULL"), std::string::npos) << log_.back();
   std::vector<OutboundMessage> out = service_->flush(now_);
-  // The listPackages reply belonged to the lost batch.
-  for (const OutboundMessage& m : out) EXPECT_NE(m.topic, "$CONTROL/ota/v1/response");
+  // The listPackages reply belonged to the lost batch: it is answered with
+  // an error that says what to change, not with its data.
+  size_t replies = 0;
+  for (const OutboundMessage& m : out) {
+    if (m.topic != "$CONTROL/ota/v1/response") continue;
+    replies++;
+    EXPECT_EQ(m.client_id, "ops-cli");
+    EXPECT_NE(m.payload.find("plugin_opt_db_map_size_mb"), std::string::npos) << m.payload;
+    EXPECT_EQ(m.payload.find("\"data\""), std::string::npos) << m.payload;
+  }
+  EXPECT_EQ(replies, 1u);
   // The earlier commit is intact and the store works again.
   EXPECT_EQ(error_of(command(R"({"command":"getPackage","packageId":1})")), "");
 }
