@@ -437,21 +437,6 @@ namespace {
 constexpr std::string_view kPullReplySuffix = "/thing/ota/firmware/get_reply";
 constexpr std::string_view kDownloadReplySuffix = "/thing/file/download_reply";
 
-// /sys/{pk}/{dn}{suffix}: the device, if the topic has exactly that shape.
-std::optional<DeviceKey> match_sys_topic(std::string_view topic, std::string_view suffix) {
-  if (!topic.starts_with(kSysPrefix) || !topic.ends_with(suffix) ||
-      topic.size() <= kSysPrefix.size() + suffix.size()) {
-    return std::nullopt;
-  }
-  std::array<std::string_view, 2> levels;
-  if (!split_levels(topic.substr(kSysPrefix.size(),
-                                 topic.size() - kSysPrefix.size() - suffix.size()),
-                    levels)) {
-    return std::nullopt;
-  }
-  return DeviceKey{std::string(levels[0]), std::string(levels[1])};
-}
-
 }  // namespace
 
 const IdentityRule& AliyunDialect::sdk_identity() const {

@@ -1,6 +1,8 @@
 #include "security_support.h"
 
 #include "http_test_client.h"
+#include "json.h"
+#include "ota_api.h"
 
 #include <fstream>
 #include <sstream>
@@ -80,6 +82,22 @@ std::unique_ptr<MqttClient> SecureBrokerTest::client(const std::string& client_i
   EXPECT_TRUE(c->connect(broker().port(), client_id, as_user(username, clean_session)))
       << client_id << " as " << username;
   return c;
+}
+
+long long SecureBrokerTest::job_for(const std::string& product,
+                                    const std::vector<std::string>& devices,
+                                    const std::string& extra) {
+  PackageSpec spec;
+  spec.product = product;
+  JsonPtr pkg = api().create_package(spec);
+  if (!pkg) return -1;
+  std::string list;
+  for (const std::string& d : devices) list += (list.empty() ? "\"" : ",\"") + d + "\"";
+  JsonPtr job = api().run("createJob",
+                          R"({"packageId":)" + std::to_string(*json_int_at(pkg.get(), "id")) +
+                              R"(,"devices":[)" + list + "]" + extra + "}",
+                          "job");
+  return job ? json_int_at(job.get(), "id").value_or(-1) : -1;
 }
 
 long long SecureBrokerTest::sys_value(const std::string& suffix) {

@@ -46,6 +46,11 @@ class SecureBrokerTest : public OtaBrokerTest {
   // the connection is refused.
   std::unique_ptr<MqttClient> client(const std::string& client_id, const std::string& username,
                                      bool clean_session = true);
+  // createPackage (the default spec, for `product`) and createJob for
+  // `devices`, `extra` JSON members appended (e.g. ,"offlinePolicy":"fail");
+  // the job id, or -1 after a failure.
+  long long job_for(const std::string& product, const std::vector<std::string>& devices,
+                    const std::string& extra = "");
   // A $SYS counter's current value (waits for its next publication, so it
   // includes everything acknowledged before the call).
   long long sys_value(const std::string& suffix);

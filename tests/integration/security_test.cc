@@ -80,27 +80,12 @@ class SecurityAliyunTest : public SecureBrokerTest {
     return client("pk." + dn + "|timestamp=2524608000000,_ss=1,_v=sdk-c-4.2.0,securemode=2|",
                   dn + "&pk");
   }
-  long long job_for(const std::vector<std::string>& devices, const std::string& extra = "") {
-    PackageSpec spec;
-    spec.product = "pk";
-    JsonPtr pkg = api().create_package(spec);
-    if (!pkg) return -1;
-    JsonPtr job = api().run("createJob",
-                            R"({"packageId":)" + std::to_string(*json_int_at(pkg.get(), "id")) +
-                                R"(,"devices":[)" + [&] {
-                                  std::string list;
-                                  for (const auto& d : devices) list += (list.empty() ? "\"" : ",\"") + d + "\"";
-                                  return list;
-                                }() + "]" + extra + "}",
-                            "job");
-    return job ? json_int_at(job.get(), "id").value_or(-1) : -1;
-  }
 };
 
 TEST_F(SecurityAliyunTest, NoClientReportsOrFailsForAnotherDevice) {
   auto a = sdk3_device("A");
   ASSERT_TRUE(a->publish("/ota/device/inform/pk/A", aliyun_inform("1.0.0")));
-  const long long job = job_for({"A"});
+  const long long job = job_for("pk", {"A"});
   ASSERT_GT(job, 0);
   ASSERT_TRUE(a->wait_message("/ota/device/upgrade/pk/A")) << "A was not notified";
   const long long rejected0 = sys_value("messages/rejected");
@@ -150,7 +135,7 @@ TEST_F(SecurityAliyunTest, OnlyTheDevicesOwnConnectionHearsItsMessages) {
   // get_reply on its own connection anyway.
   auto a = linksdk_device("A");
   ASSERT_TRUE(a->publish("/ota/device/inform/pk/A", aliyun_inform("1.0.0")));
-  const long long job = job_for({"A"});
+  const long long job = job_for("pk", {"A"});
   ASSERT_GT(job, 0);
   auto note = a->wait_message("/ota/device/upgrade/pk/A");
   ASSERT_TRUE(note) << "a device that never subscribed was not notified";
@@ -208,7 +193,7 @@ TEST_F(SecurityAliyunTest, SubscribingDoesNotMakeAnotherDeviceLookOnline) {
   subscribe_all(*b, {"/ota/device/upgrade/+/+", "/ota/device/upgrade/pk/+"});
   EXPECT_FALSE(online(api(), "pk", "A"));
 
-  const long long job = job_for({"A"}, R"(,"offlinePolicy":"fail")");
+  const long long job = job_for("pk", {"A"}, R"(,"offlinePolicy":"fail")");
   ASSERT_GT(job, 0);
   JsonPtr task = api().wait_task_state("pk", "A", job, "FAILED");
   ASSERT_TRUE(task);
@@ -255,24 +240,13 @@ class SecurityTencentTest : public SecureBrokerTest {
   std::unique_ptr<MqttClient> device(const std::string& dn) {
     return client(std::string(kPid) + dn, std::string(kPid) + dn);
   }
-  long long job_for(const std::string& dn, const std::string& extra = "") {
-    PackageSpec spec;
-    spec.product = kPid;
-    JsonPtr pkg = api().create_package(spec);
-    if (!pkg) return -1;
-    JsonPtr job = api().run("createJob",
-                            R"({"packageId":)" + std::to_string(*json_int_at(pkg.get(), "id")) +
-                                R"(,"devices":[")" + dn + "\"]" + extra + "}",
-                            "job");
-    return job ? json_int_at(job.get(), "id").value_or(-1) : -1;
-  }
 };
 
 TEST_F(SecurityTencentTest, NoClientReportsOrFailsForAnotherDevice) {
   auto a = device("devA");  // never subscribes
   ASSERT_TRUE(a->publish(report_topic("devA"), tencent_report("1.0.0")));
   ASSERT_TRUE(a->wait_message(update_topic("devA"))) << "no report_version_rsp without SUBSCRIBE";
-  const long long job = job_for("devA");
+  const long long job = job_for(kPid, {"devA"});
   ASSERT_GT(job, 0);
   ASSERT_TRUE(a->wait_message(update_topic("devA"))) << "no update_firmware without SUBSCRIBE";
   const long long rejected0 = sys_value("messages/rejected");
@@ -303,7 +277,7 @@ TEST_F(SecurityTencentTest, ForeignSubscriptionsAndForgedUpdatesGetNothing) {
   EXPECT_TRUE(mallory->publish(update_topic("devA"), kForgedTencent));
   EXPECT_TRUE(a->no_message("#", kQuiet)) << "A received a forged update_firmware";
   EXPECT_EQ(wait_sys_value("access/refused", refused0 + 1), refused0 + 1);
-  const long long job = job_for("devA");
+  const long long job = job_for(kPid, {"devA"});
   ASSERT_GT(job, 0);
   ASSERT_TRUE(a->wait_message(update_topic("devA")));
   EXPECT_TRUE(heard_no_downstream(*mallory, kQuiet)) << "another client read A's update";
@@ -319,7 +293,7 @@ TEST_F(SecurityTencentTest, SubscribingDoesNotMakeAnotherDeviceLookOnline) {
   auto mallory = client(std::string(kPid) + "devA-x", "mallory");
   EXPECT_FALSE(mallory->subscribe(update_topic("devA"), 1));
   EXPECT_FALSE(online(api(), kPid, "devA"));
-  const long long job = job_for("devA", R"(,"offlinePolicy":"fail")");
+  const long long job = job_for(kPid, {"devA"}, R"(,"offlinePolicy":"fail")");
   ASSERT_GT(job, 0);
   JsonPtr task = api().wait_task_state(kPid, "devA", job, "FAILED");
   ASSERT_TRUE(task);
@@ -338,20 +312,12 @@ class SecurityThingsPanelTest : public SecureBrokerTest {
   std::map<std::string, std::string> extra_plugin_opts() const override {
     return {{"dialects", "thingspanel"}};
   }
-  long long job_for(const std::string& token) {
-    PackageSpec spec;
-    spec.product = "thingspanel";
-    JsonPtr pkg = api().create_package(spec);
-    if (!pkg) return -1;
-    JsonPtr job = api().create_job(*json_int_at(pkg.get(), "id"), {token});
-    return job ? json_int_at(job.get(), "id").value_or(-1) : -1;
-  }
 };
 
 TEST_F(SecurityThingsPanelTest, TheAccessTokenIsTheIdentity) {
   auto a = client("tp-random-1", "tokA");  // the token as its username
   ASSERT_TRUE(a->publish("/ota/device/inform/tokA", aliyun_inform("1.0.0")));
-  const long long job = job_for("tokA");
+  const long long job = job_for("thingspanel", {"tokA"});
   ASSERT_GT(job, 0);
   ASSERT_TRUE(a->wait_message("/ota/device/upgrade/tokA")) << "no notification without SUBSCRIBE";
 
@@ -383,7 +349,7 @@ TEST_F(SecurityThingsPanelTest, SubscribingDoesNotMakeAnotherDeviceLookOnline) {
   EXPECT_FALSE(b->subscribe("/ota/device/upgrade/tokA", 1));
   EXPECT_FALSE(online(api(), "thingspanel", "tokA"));
   // ThingsPanel fails devices offline at push time (seed 004).
-  const long long job = job_for("tokA");
+  const long long job = job_for("thingspanel", {"tokA"});
   ASSERT_GT(job, 0);
   JsonPtr task = api().wait_task_state("thingspanel", "tokA", job, "FAILED");
   ASSERT_TRUE(task);
@@ -409,17 +375,6 @@ class SecurityCtwingTest : public SecureBrokerTest {
     ASSERT_TRUE(api().run("setProductConfig", R"({"product":"ctwing","dialect":"ctwing"})",
                           "product"));
   }
-  long long job_for(const std::string& dn, const std::string& extra = "") {
-    PackageSpec spec;
-    spec.product = "ctwing";
-    JsonPtr pkg = api().create_package(spec);
-    if (!pkg) return -1;
-    JsonPtr job = api().run("createJob",
-                            R"({"packageId":)" + std::to_string(*json_int_at(pkg.get(), "id")) +
-                                R"(,"devices":[")" + dn + "\"]" + extra + "}",
-                            "job");
-    return job ? json_int_at(job.get(), "id").value_or(-1) : -1;
-  }
 };
 
 TEST_F(SecurityCtwingTest, OnlyTheAddressedDeviceHearsTheSharedTopic) {
@@ -429,7 +384,7 @@ TEST_F(SecurityCtwingTest, OnlyTheAddressedDeviceHearsTheSharedTopic) {
   auto mallory = client("mallory-1", "mallory");
   subscribe_all(*mallory, {"/ota/upgrade", "/ota/#", "#", "$share/g//ota/upgrade"});
   ASSERT_TRUE(a->publish("/ota/inform", kCtwingInform));
-  const long long job = job_for("ctA");
+  const long long job = job_for("ctwing", {"ctA"});
   ASSERT_GT(job, 0);
   ASSERT_TRUE(a->wait_message("/ota/upgrade")) << "no notification without SUBSCRIBE";
   EXPECT_TRUE(heard_no_downstream(*b, kQuiet)) << "another device heard A's notification";
@@ -460,7 +415,7 @@ TEST_F(SecurityCtwingTest, AClientIdIsNotEnoughToSpeakForADevice) {
   ASSERT_TRUE(dev);
   EXPECT_EQ(json_string_at(dev.get(), "modules/default/version"), "1.0.0");
   EXPECT_FALSE(json_is_true(json_at(dev.get(), "online"))) << "mallory made ctA look online";
-  const long long job = job_for("ctA", R"(,"offlinePolicy":"fail")");
+  const long long job = job_for("ctwing", {"ctA"}, R"(,"offlinePolicy":"fail")");
   ASSERT_GT(job, 0);
   JsonPtr task = api().wait_task_state("ctwing", "ctA", job, "FAILED");
   ASSERT_TRUE(task);
