@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,10 @@ struct Context {
   bool json = false;
   // Set by the chosen subcommand's CLI11 callback; run after parsing.
   std::function<int(Context&)> action;
+  // With --shards, per subcommand path ("job create"): what the command
+  // refers to, read from one shard ("package 1: pk1 default 2.0.0"). Every
+  // reachable shard must answer the same before the command runs on any.
+  std::map<std::string, std::function<std::string(Context&)>> shard_checks;
 
   // Connects on first use.
   ControlClient& client();

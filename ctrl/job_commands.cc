@@ -155,6 +155,18 @@ std::string summary_line(const json_t* job) {
   return line;
 }
 
+// What --package names on the connected broker, for the --shards check:
+// ids are per shard, so a job must not start a different package somewhere.
+std::string package_fingerprint(Context& ctx, const std::string& package) {
+  JsonPtr cmd = make_command("getPackage");
+  set_int(cmd.get(), "packageId", static_cast<int64_t>(parse_id(package, "--package")));
+  JsonPtr data = ctx.client().call(std::move(cmd));
+  const json_t* p = json_object_get(data.get(), "package");
+  return "package " + package + " is " + jstr(p, "product") + " " + jstr(p, "module") + " " +
+         jstr(p, "version") + " (" + std::to_string(jint(p, "size")) + " bytes, " +
+         jstr(p, "sign") + ")";
+}
+
 int run_create(Context& ctx, const CreateOptions& o) {
   JsonPtr cmd = make_command("createJob");
   json_t* c = cmd.get();
@@ -341,6 +353,7 @@ void add_job_commands(CLI::App& app, Context& ctx) {
 
   CLI::App* create = group->add_subcommand("create", "start upgrading devices to a package");
   auto c = leaf<CreateOptions>(create, ctx, run_create);
+  ctx.shard_checks["job create"] = [c](Context& x) { return package_fingerprint(x, c->package); };
   create->add_option("--package", c->package, "package id")->required();
   create->add_option("--type", c->type, "batch (default) or verify");
   create->add_option("--devices", c->devices, "these devices: d1,d2")->group("Targets");

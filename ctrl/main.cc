@@ -8,6 +8,7 @@
 
 #include "context.h"
 #include "errors.h"
+#include "shards.h"
 
 int main(int argc, char** argv) {
   using namespace ota::ctrl;
@@ -24,6 +25,10 @@ int main(int argc, char** argv) {
   Context ctx;
   ctx.flags.add_to(app);
   app.add_flag("--json", ctx.json, "print the reply's data as JSON (for scripts)");
+  std::string shards;
+  app.add_option("--shards", shards,
+                 "run the command on every broker of a sharded fleet: host:port,host:port,...\n"
+                 "(instead of -h/-p; 'job show' and 'stats' also print the totals)");
   add_package_commands(app, ctx);
   add_job_commands(app, ctx);
   add_task_commands(app, ctx);
@@ -48,6 +53,14 @@ int main(int argc, char** argv) {
   }
   try {
     ctx.options = ctx.flags.finish();
+    if (!shards.empty()) {
+      std::string command;
+      for (const CLI::App* a = &app; !a->get_subcommands().empty();) {
+        a = a->get_subcommands().front();
+        command += (command.empty() ? "" : " ") + a->get_name();
+      }
+      return run_on_shards(ctx, parse_shards(shards, ctx.options.effective_port()), command);
+    }
     return ctx.action(ctx);
   } catch (const CtrlError& e) {
     std::cerr << "mosquitto_ota_ctrl: " << e.what() << "\n";

@@ -8,7 +8,23 @@ packages=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   liblmdb-dev lmdb-utils libjansson-dev libsimdjson-dev libwebsockets-dev libssl-dev
   googletest libgtest-dev libcli11-dev curl openssl
+  chromium fonts-wqy-microhei
+  # the Debian package (CPack: dpkg-shlibdeps, file) and a compiler cache
+  # that lets its build reuse the main build's objects
+  dpkg-dev file ccache
+  # the 3-broker test (haproxy routes devices by MQTT client id) and the
+  # check of the systemd drop-in (systemd-analyze)
+  haproxy systemd
 )
+# The web console is built with node and npm (and its browser tests run
+# chromium). Use the node on PATH when there is one: Debian's npm package
+# conflicts with a node installed otherwise. A plain Debian 12 gets
+# Debian's nodejs 18 and npm 9.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  echo "mosquitto-ota: node is installed without npm: the web console will not be built" >&2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

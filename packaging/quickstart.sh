@@ -2,19 +2,23 @@
 # The README's start command: installs what is missing, builds, and runs
 # mosquitto on localhost with the OTA plugin and the quick-start
 # configuration, in the foreground (Ctrl-C stops it). State lives in
-# .quickstart/ (or $OTA_STATE_DIR); PORT picks the MQTT port (default 1883).
+# .quickstart/ (or $OTA_STATE_DIR); PORT picks the MQTT port (default 1883),
+# WS_PORT the web console's (default 9001).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-1883}
 http_port=${HTTP_PORT:-8880}
+ws_port=${WS_PORT:-9001}
 state=${OTA_STATE_DIR:-$root/.quickstart}
 
 "$root/packaging/install-deps.sh"
-"$root/packaging/build.sh" mosquitto_ota mosquitto_ota_http mosquitto_ota_ctrl
 build=${OTA_BUILD_DIR:-$root/build}
+targets=(mosquitto_ota mosquitto_ota_http mosquitto_ota_ctrl)
+command -v npm >/dev/null 2>&1 && targets+=(webui)
+"$root/packaging/build.sh" "${targets[@]}"
 ctrl="$build/ctrl/mosquitto_ota_ctrl"
 
-for p in "$port" "$http_port"; do
+for p in "$port" "$http_port" "$ws_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "mosquitto-ota: port $p is already in use (another broker?)." >&2
     echo "Stop it, or choose other ports: PORT=1884 HTTP_PORT=8881 $0" >&2
@@ -28,11 +32,21 @@ sed -e "s|@PORT@|$port|g" -e "s|@PLUGIN@|$build/mosquitto_ota.so|g" \
     -e "s|@DB@|$state/db|g" -e "s|@USER@|$(id -un)|g" \
     -e "s|@FIRMWARE@|$state/firmware|g" -e "s|@HTTP_PORT@|$http_port|g" \
     "$root/broker-config/quickstart.conf" > "$conf"
+console="(not built: node and npm are missing)"
+if [ -f "$build/webui/index.html" ]; then
+  # The operators' websockets listener serving the console (webui.conf).
+  sed -e "s|^listener 9001 127.0.0.1|listener $ws_port 127.0.0.1|" \
+      -e "s|^http_dir /usr/share/mosquitto-ota/webui|http_dir $build/webui|" \
+      "$root/broker-config/webui.conf" >> "$conf"
+  console="http://127.0.0.1:$ws_port/ (log in as admin; the quick start checks no passwords)"
+fi
 
 cat <<TXT
 
 mosquitto-ota is starting on mqtt://127.0.0.1:$port (config: $conf),
 firmware downloads on http://127.0.0.1:$http_port
+
+Web console: $console
 
 First upgrade, in another terminal (seed 000's protocol, product pk1, device d1):
   # 1. the device listens for upgrades and reports its version

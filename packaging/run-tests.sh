@@ -11,10 +11,11 @@ if [ "${OTA_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== unit tests and fuzz targets with ASan + UBSan =="
   asan="$root/build-asan"
   OTA_BUILD_DIR="$asan" OTA_BUILD_TYPE=Debug OTA_CMAKE_ARGS="-DOTA_SANITIZE=ON" \
-    "$root/packaging/build.sh" unit_tests dialect_fuzz control_fuzz record_fuzz living_fuzz flat_json_fuzz
+    "$root/packaging/build.sh" unit_tests dialect_fuzz control_fuzz record_fuzz living_fuzz flat_json_fuzz \
+      http_request_fuzz
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   "$asan/tests/unit_tests" --gtest_brief=1
-  for t in dialect control record living flat_json; do "$asan/tests/${t}_fuzz"; done
+  for t in dialect control record living flat_json http_request; do "$asan/tests/${t}_fuzz"; done
 fi
 
 echo "== the whole suite =="

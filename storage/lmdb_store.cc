@@ -10,6 +10,7 @@
 
 #include "storage/lmdb_keys.h"
 #include "storage/record_codec.h"
+#include "storage/schema_migration.h"
 
 namespace ota {
 namespace {
@@ -134,6 +135,8 @@ class LmdbStore::Env {
   }
 
   bool in_transaction() const { return txn_ != nullptr; }
+  bool created() const { return created_; }
+  const std::vector<std::string>& migrations() const { return migrations_; }
 
   void commit(bool durable) {
     if (txn_ != nullptr && !wrote_) {
@@ -259,26 +262,53 @@ class LmdbStore::Env {
     return true;
   }
 
+  // The schema version is checked, and an older one migrated, in the
+  // transaction that open() commits: a refused or failed migration leaves
+  // the files as they were.
   void check_schema() {
     auto bytes = get(kMeta, keys::kSchemaVersionKey);
-    if (!bytes) {
-      put_u64(keys::kSchemaVersionKey, kLmdbSchemaVersion);
-      return;
+    uint64_t version = 1;  // a new database starts empty at schema 1
+    if (bytes) {
+      version = decode_u64(*bytes, "schema version");
+    } else {
+      created_ = true;
     }
-    uint64_t version = decode_u64(*bytes, "schema version");
     if (version > kLmdbSchemaVersion) {
       abort();  // leaves the files as they were
       throw StoreError("database " + dir_ + " has schema version " +
                        std::to_string(version) +
                        "; this build understands up to " +
-                       std::to_string(kLmdbSchemaVersion));
+                       std::to_string(kLmdbSchemaVersion) +
+                       " (it was written by a newer mosquitto-ota: install "
+                       "that version again, or restore a backup of this one)");
     }
     if (version < 1) {
       abort();
       throw StoreError("database " + dir_ + " has invalid schema version " +
                        std::to_string(version));
     }
+    if (version == kLmdbSchemaVersion && bytes) return;
+    MetaTxn txn(*this);
+    migrations_ = migrate_schema(txn, version);
+    if (created_) migrations_.clear();  // nothing was migrated
+    put_u64(keys::kSchemaVersionKey, kLmdbSchemaVersion);
   }
+
+  // The meta database as schema_migration.cc sees it.
+  class MetaTxn final : public SchemaTxn {
+   public:
+    explicit MetaTxn(Env& env) : env_(env) {}
+    std::optional<std::string> get_meta(std::string_view key) override {
+      auto v = env_.get(kMeta, key);
+      return v ? std::optional<std::string>(*v) : std::nullopt;
+    }
+    void put_meta(std::string_view key, std::string_view value) override {
+      env_.put(kMeta, key, value);
+    }
+
+   private:
+    Env& env_;
+  };
 
   StoreError error(int rc, std::string_view what) const {
     return StoreError("LMDB " + std::string(what) + " failed in " + dir_ +
@@ -301,6 +331,8 @@ class LmdbStore::Env {
   MDB_txn* txn_ = nullptr;
   MDB_dbi dbis_[kDbCount] = {};
   size_t max_key_ = 0;
+  bool created_ = false;   // open() made a new database
+  std::vector<std::string> migrations_;  // schema steps open() ran
   bool wrote_ = false;     // the open transaction has written something
   bool unsynced_ = false;  // a commit has not been synced yet
 };
@@ -319,6 +351,15 @@ void LmdbStore::commit(bool durable) { env_->commit(durable); }
 void LmdbStore::abort() { env_->abort(); }
 bool LmdbStore::in_transaction() const { return env_->in_transaction(); }
 void LmdbStore::sync() { env_->sync(); }
+
+const std::vector<std::string>& LmdbStore::migrations() const {
+  return env_->migrations();
+}
+
+std::string LmdbStore::store_id() {
+  auto bytes = env_->get(kMeta, kStoreIdKey);
+  return bytes ? std::string(*bytes) : std::string();
+}
 
 // Devices.
 
@@ -500,6 +541,12 @@ std::optional<ProductConfig> LmdbStore::get_product_config(const std::string& pr
 void LmdbStore::put_product_config(const ProductConfig& config) {
   env_->check_key(config.product);
   env_->put(kProducts, config.product, encode_product_config(config));
+}
+
+void LmdbStore::for_each_product_config(const Visitor<ProductConfig>& visit) {
+  env_->scan(kProducts, "", "", [&](std::string_view, std::string_view v) {
+    return visit(decode_product_config(v));
+  });
 }
 
 TaskCounts LmdbStore::read_counts(std::string_view meta_key) {

@@ -21,8 +21,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/transaction.h"
+#include "engine/store.h"
+#include "storage/schema_migration.h"
 
 namespace ota {
 
@@ -32,14 +35,15 @@ struct LmdbStoreOptions {
   size_t map_size = size_t{1} << 30;
 };
 
-// Schema version of the databases this build writes and reads.
-inline constexpr uint64_t kLmdbSchemaVersion = 1;
+// kLmdbSchemaVersion, the version this build writes, and the migrations
+// from older ones.
 
 class LmdbStore final : public TransactionalStore {
  public:
   // Opens (creating if missing, one directory level) the store in `dir`.
   // Throws StoreError naming the path and the reason if it cannot, or if
-  // the data has a schema version newer than this build understands.
+  // the data has a schema version newer than this build understands. An
+  // older schema is migrated (schema_migration.h) before open() returns.
   static std::unique_ptr<LmdbStore> open(const std::string& dir,
                                          const LmdbStoreOptions& opts);
 
@@ -55,6 +59,12 @@ class LmdbStore final : public TransactionalStore {
   void abort() override;
   bool in_transaction() const override;
   void sync() override;
+
+  // What open() did to an older database's schema, one line per step
+  // ("schema 1 -> 2: ..."); empty for a current or a new database.
+  const std::vector<std::string>& migrations() const;
+
+  std::string store_id() override;
 
   std::optional<Device> get_device(const DeviceKey& key) override;
   void put_device(const Device& device) override;
@@ -85,6 +95,7 @@ class LmdbStore final : public TransactionalStore {
 
   std::optional<ProductConfig> get_product_config(const std::string& product) override;
   void put_product_config(const ProductConfig& config) override;
+  void for_each_product_config(const Visitor<ProductConfig>& visit) override;
 
   bool put_binding(const Binding& binding) override;
   bool delete_binding(const Binding& binding) override;

@@ -356,12 +356,16 @@ std::string encode_task(const Task& t) {
     out.svarint(e.step);
     out.str(e.detail);
   }
+  out.varint(t.resends);
   return out.take();
 }
 
 Task decode_task(std::string_view bytes) {
   Reader in(bytes, "task");
-  expect_format(in, kTaskFormat);
+  const uint8_t format = in.u8();
+  if (format != 1 && format != kTaskFormat) {
+    in.fail("unknown format " + std::to_string(format));
+  }
   Task t;
   t.job_id = in.varint();
   t.device.product = in.str();
@@ -385,6 +389,7 @@ Task decode_task(std::string_view bytes) {
     e.step = in.s32();
     e.detail = in.str();
   }
+  if (format >= 2) t.resends = in.u32();
   in.expect_end();
   return t;
 }

@@ -77,7 +77,8 @@ class Reader {
 inline constexpr uint8_t kDeviceFormat = 1;
 inline constexpr uint8_t kPackageFormat = 1;
 inline constexpr uint8_t kJobFormat = 1;
-inline constexpr uint8_t kTaskFormat = 1;
+// 2 added resends at the end; format 1 records still decode (resends 0).
+inline constexpr uint8_t kTaskFormat = 2;
 // 2 added download_protocol at the end; format 1 records still decode.
 inline constexpr uint8_t kProductConfigFormat = 2;
 

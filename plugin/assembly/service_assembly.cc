@@ -14,7 +14,11 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
   try {
     LmdbStoreOptions store_options;
     store_options.map_size = options.db_map_size_mb * 1024 * 1024;
-    parts.store = LmdbStore::open(options.db_path, store_options);
+    std::unique_ptr<LmdbStore> store = LmdbStore::open(options.db_path, store_options);
+    for (const std::string& step : store->migrations()) {
+      logger(LogLevel::kNotice, "mosquitto-ota: " + options.db_path + ": migrated " + step);
+    }
+    parts.store = std::move(store);
   } catch (const StoreError& e) {
     return Error{std::string("cannot open the OTA database: ") + e.what()};
   }
@@ -42,6 +46,9 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
     config.tls_key_file = options.http_tls_key;
     config.max_connections = static_cast<uint32_t>(options.http_max_connections);
     config.idle_timeout_s = static_cast<uint32_t>(options.http_idle_timeout_s);
+    config.max_connections_per_address =
+        static_cast<uint32_t>(options.http_max_connections_per_address);
+    config.header_timeout_s = static_cast<uint32_t>(options.http_header_timeout_s);
     // The signer and the firmware store are heap objects the service keeps
     // until after it stopped the server.
     config.resolve = firmware_resolver(*parts.signer, *parts.firmware);

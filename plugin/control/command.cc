@@ -67,6 +67,23 @@ bool get_percent_bp(const json_t* command, const char* field, uint32_t* out,
   return true;
 }
 
+bool get_task_state(const json_t* command, const char* field, std::optional<TaskState>* out,
+                    std::string* error) {
+  std::string name;
+  if (!json::get_string(command, field, &name, true, error)) return false;
+  if (name.empty()) return true;
+  for (int i = 0; i < kTaskStateCount; ++i) {
+    if (to_string(static_cast<TaskState>(i)) == name) {
+      *out = static_cast<TaskState>(i);
+      return true;
+    }
+  }
+  *error = std::string("field '") + field +
+           "' must be a task state: CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS, SUCCEEDED, FAILED "
+           "or CANCELED";
+  return false;
+}
+
 bool get_paging(const json_t* command, Paging* out, std::string* error) {
   int64_t offset = 0, count = 100;
   if (!json::get_int64(command, "offset", &offset, true, error) ||

@@ -43,11 +43,13 @@ CommandReply cancel_job_command(CommandContext& ctx, const json_t* command);
 CommandReply cancel_task_command(CommandContext& ctx, const json_t* command);
 CommandReply retry_task_command(CommandContext& ctx, const json_t* command);
 CommandReply confirm_task_command(CommandContext& ctx, const json_t* command);
+CommandReply list_tasks_command(CommandContext& ctx, const json_t* command);
 CommandReply get_device_command(CommandContext& ctx, const json_t* command);
 CommandReply list_devices_command(CommandContext& ctx, const json_t* command);
 CommandReply set_product_config_command(CommandContext& ctx, const json_t* command);
 CommandReply get_product_config_command(CommandContext& ctx, const json_t* command);
 CommandReply get_statistics_command(CommandContext& ctx, const json_t* command);
+CommandReply list_products_command(CommandContext& ctx, const json_t* command);
 CommandReply bind_device_command(CommandContext& ctx, const json_t* command);
 CommandReply unbind_device_command(CommandContext& ctx, const json_t* command);
 CommandReply list_bindings_command(CommandContext& ctx, const json_t* command);
@@ -76,6 +78,11 @@ bool get_id(const json_t* command, const char* field, uint64_t* out,
 // An optional percentage (integer or decimal, above 0, at most 100) as
 // basis points; leaves *out alone when absent.
 bool get_percent_bp(const json_t* command, const char* field, uint32_t* out,
+                    std::string* error);
+
+// An optional task state filter ("FAILED", ...); leaves *out empty when
+// absent.
+bool get_task_state(const json_t* command, const char* field, std::optional<TaskState>* out,
                     std::string* error);
 
 // Paging of list commands: "offset" (default 0) and "count" (default 100,

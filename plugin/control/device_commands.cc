@@ -15,13 +15,6 @@ std::optional<Task> latest_task(Store& store, const DeviceKey& key) {
   return latest;
 }
 
-std::optional<TaskState> task_state_from_string(const std::string& s) {
-  for (int i = 0; i < kTaskStateCount; ++i) {
-    if (to_string(static_cast<TaskState>(i)) == s) return static_cast<TaskState>(i);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
@@ -47,15 +40,18 @@ CommandReply get_device_command(CommandContext& ctx, const json_t* cmd) {
 }
 
 CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
-  std::string error, product, module = std::string(kDefaultModule), version, state;
+  std::string error, product, module = std::string(kDefaultModule), version, prefix;
+  std::optional<TaskState> wanted_state;
   const json_t* online_field = nullptr;
   Paging paging;
-  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "offset", "count"},
+  if (!check_fields(cmd, {"product", "module", "version", "state", "online", "prefix", "offset",
+                          "count"},
                     &error) ||
       !json::get_string(cmd, "product", &product, false, &error) ||
       !json::get_string(cmd, "module", &module, true, &error) ||
       !json::get_string(cmd, "version", &version, true, &error) ||
-      !json::get_string(cmd, "state", &state, true, &error) ||
+      !json::get_string(cmd, "prefix", &prefix, true, &error) ||
+      !get_task_state(cmd, "state", &wanted_state, &error) ||
       !get_paging(cmd, &paging, &error)) {
     return Error{error};
   }
@@ -63,13 +59,12 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
   if (online_field && !json_is_boolean(online_field)) {
     return Error{"field 'online' must be true or false"};
   }
-  std::optional<TaskState> wanted_state;
-  if (!state.empty() && !(wanted_state = task_state_from_string(state))) {
-    return Error{"field 'state' must be a task state: CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS, "
-                 "SUCCEEDED, FAILED or CANCELED"};
-  }
   PageBuilder page(paging);
-  ctx.store.for_each_device(product, "", [&](const Device& d) {
+  // Devices are stored in name order: a name prefix is a range, read from
+  // its start (the device named exactly `prefix`, then those after it) to
+  // the first name without it.
+  auto visit = [&](const Device& d) {
+    if (!d.key.device.starts_with(prefix)) return false;
     if (!version.empty()) {
       auto m = d.modules.find(module);
       if (m == d.modules.end() || m->second.version != version) return true;
@@ -87,7 +82,12 @@ CommandReply list_devices_command(CommandContext& ctx, const json_t* cmd) {
       json_object_set_new(j, "lastTask", latest ? task_json(*latest, false) : json_null());
       return j;
     });
-  });
+  };
+  if (!prefix.empty()) {
+    std::optional<Device> exact = ctx.store.get_device({product, prefix});
+    if (exact && !visit(*exact)) return page.reply("devices");
+  }
+  ctx.store.for_each_device(product, prefix, visit);
   return page.reply("devices");
 }
 

@@ -168,7 +168,15 @@ CommandReply get_job_command(CommandContext& ctx, const json_t* cmd) {
   }
   Result<JobStatistics> stats = ctx.engine.job_statistics(id, ctx.now);
   if (!stats) return Error{stats.error()};
-  return wrap("job", job_statistics_json(stats.value()));
+  json_t* job = job_statistics_json(stats.value());
+  // Each staged group's tasks per state (the console's group progress).
+  json_t* groups = json_array();
+  for (uint32_t g = 0; g < stats.value().job.group_sizes.size(); ++g) {
+    const TaskCounts counts = ctx.store.group_task_counts(id, g);
+    json_array_append_new(groups, task_counts_json(counts));
+  }
+  json_object_set_new(job, "groupCounts", groups);
+  return wrap("job", job);
 }
 
 CommandReply list_jobs_command(CommandContext& ctx, const json_t* cmd) {

@@ -1,5 +1,7 @@
-// setProductConfig, getProductConfig, getStatistics.
+// setProductConfig, getProductConfig, getStatistics, listProducts.
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "control/command.h"
 #include "control/views.h"
@@ -75,11 +77,37 @@ CommandReply get_product_config_command(CommandContext& ctx, const json_t* cmd) 
   return wrap("product", product_config_json(ctx.engine.product_config(product)));
 }
 
+namespace {
+
+// The version of the module's newest package (highest id), or empty.
+std::string newest_package_version(Store& store, const std::string& product,
+                                   const std::string& module) {
+  std::string version;
+  store.for_each_package([&](const Package& p) {
+    if (p.product == product && p.module == module) version = p.version;
+    return true;
+  });
+  return version;
+}
+
+json_t* compliance_json(const Compliance& c) {
+  json_t* j = json_object();
+  json::set_string(j, "targetVersion", c.target_version);
+  json_object_set_new(j, "onTarget", json_integer(static_cast<json_int_t>(c.on_target)));
+  json_object_set_new(j, "inProgress", json_integer(static_cast<json_int_t>(c.in_progress)));
+  json_object_set_new(j, "failed", json_integer(static_cast<json_int_t>(c.failed)));
+  json_object_set_new(j, "needsUpdate", json_integer(static_cast<json_int_t>(c.needs_update)));
+  return j;
+}
+
+}  // namespace
+
 CommandReply get_statistics_command(CommandContext& ctx, const json_t* cmd) {
-  std::string error, product, module = std::string(kDefaultModule);
-  if (!check_fields(cmd, {"product", "module"}, &error) ||
+  std::string error, product, module = std::string(kDefaultModule), target;
+  if (!check_fields(cmd, {"product", "module", "targetVersion"}, &error) ||
       !json::get_string(cmd, "product", &product, false, &error) ||
-      !json::get_string(cmd, "module", &module, true, &error)) {
+      !json::get_string(cmd, "module", &module, true, &error) ||
+      !json::get_string(cmd, "targetVersion", &target, true, &error)) {
     return Error{error};
   }
   json_t* stats = json_object();
@@ -105,7 +133,43 @@ CommandReply get_statistics_command(CommandContext& ctx, const json_t* cmd) {
     if (s) json_array_append_new(jobs, job_statistics_json(s.value()));
   }
   json_object_set_new(stats, "jobs", jobs);
+  if (target.empty()) target = newest_package_version(ctx.store, product, module);
+  json_object_set_new(stats, "compliance",
+                      target.empty() ? json_null()
+                                     : compliance_json(ctx.engine.compliance(product, module, target)));
+  json::set_string(stats, "storeId", ctx.store.store_id());
   return wrap("statistics", stats);
+}
+
+CommandReply list_products_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error;
+  Paging paging;
+  if (!check_fields(cmd, {"offset", "count"}, &error) || !get_paging(cmd, &paging, &error)) {
+    return Error{error};
+  }
+  // Products an operator has configured or made packages for, with their
+  // modules: both sets are small (one record per product and per package).
+  std::map<std::string, std::set<std::string>> products;
+  ctx.store.for_each_product_config([&](const ProductConfig& c) {
+    products[c.product];
+    return true;
+  });
+  ctx.store.for_each_package([&](const Package& p) {
+    products[p.product].insert(p.module);
+    return true;
+  });
+  PageBuilder page(paging);
+  for (const auto& [name, modules] : products) {
+    const bool more = page.offer([&, &name = name, &modules = modules] {
+      json_t* j = product_config_json(ctx.engine.product_config(name));
+      json_t* m = json_array();
+      for (const std::string& module : modules) json_array_append_new(m, json_string(module.c_str()));
+      json_object_set_new(j, "modules", m);
+      return j;
+    });
+    if (!more) break;
+  }
+  return page.reply("products");
 }
 
 }  // namespace ota

@@ -1,4 +1,5 @@
-// cancelTask, retryTask, confirmTask: one device's task of a job.
+// cancelTask, retryTask, confirmTask: one device's task of a job; listTasks:
+// a job's tasks, filtered by state, paged.
 #include "control/command.h"
 #include "control/views.h"
 
@@ -34,6 +35,26 @@ CommandReply retry_task_command(CommandContext& ctx, const json_t* cmd) {
 
 CommandReply confirm_task_command(CommandContext& ctx, const json_t* cmd) {
   return on_task(ctx, cmd, &Engine::confirm_task);
+}
+
+CommandReply list_tasks_command(CommandContext& ctx, const json_t* cmd) {
+  std::string error;
+  uint64_t job_id = 0;
+  std::optional<TaskState> wanted;
+  Paging paging;
+  if (!check_fields(cmd, {"jobId", "state", "offset", "count"}, &error) ||
+      !get_id(cmd, "jobId", &job_id, &error) ||
+      !get_task_state(cmd, "state", &wanted, &error) ||
+      !get_paging(cmd, &paging, &error)) {
+    return Error{error};
+  }
+  if (!ctx.store.get_job(job_id)) return Error{"job " + std::to_string(job_id) + " does not exist"};
+  PageBuilder page(paging);
+  ctx.store.for_each_task_of_job(job_id, [&](const Task& t) {
+    if (wanted && t.state != *wanted) return true;
+    return page.offer([&] { return task_json(t, false); });
+  });
+  return page.reply("tasks");
 }
 
 }  // namespace ota

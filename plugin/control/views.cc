@@ -102,15 +102,17 @@ json_t* job_json(const Job& job, const TaskCounts* counts) {
   json_object_set_new(j, "createdAt", json_integer(job.created_at));
   json_object_set_new(j, "startedAt", time_or_null(job.started_at));
   json_object_set_new(j, "finishedAt", time_or_null(job.finished_at));
-  if (counts) {
-    json_t* c = json_object();
-    for (int s = 0; s < kTaskStateCount; ++s) {
-      const std::string name(to_string(static_cast<TaskState>(s)));
-      json_object_set_new(c, name.c_str(), json_integer(static_cast<json_int_t>((*counts)[s])));
-    }
-    json_object_set_new(j, "counts", c);
-  }
+  if (counts) json_object_set_new(j, "counts", task_counts_json(*counts));
   return j;
+}
+
+json_t* task_counts_json(const TaskCounts& counts) {
+  json_t* c = json_object();
+  for (int s = 0; s < kTaskStateCount; ++s) {
+    const std::string name(to_string(static_cast<TaskState>(s)));
+    json_object_set_new(c, name.c_str(), json_integer(static_cast<json_int_t>(counts[s])));
+  }
+  return c;
 }
 
 json_t* job_statistics_json(const JobStatistics& stats) {

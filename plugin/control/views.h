@@ -11,6 +11,8 @@ namespace ota {
 // Each returns a new reference.
 json_t* package_json(const Package& p);
 json_t* job_json(const Job& job, const TaskCounts* counts);
+// {"CONFIRM":n,...,"CANCELED":n}
+json_t* task_counts_json(const TaskCounts& counts);
 // job_json plus successRate, failureReasons and elapsedMs.
 json_t* job_statistics_json(const JobStatistics& stats);
 // Without `with_history`, the task's history is left out (lists).

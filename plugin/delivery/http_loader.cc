@@ -68,6 +68,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(std::shared_ptr<const Http
   raw.tls_key_file = c.tls_key_file.c_str();
   raw.max_connections = c.max_connections;
   raw.idle_timeout_s = c.idle_timeout_s;
+  raw.max_connections_per_address = c.max_connections_per_address;
+  raw.header_timeout_s = c.header_timeout_s;
   raw.chunk_bytes = c.chunk_bytes;
   raw.max_queued_events = c.max_queued_events;
   raw.resolve = &HttpServer::resolve_trampoline;

@@ -43,6 +43,12 @@ struct HttpServerConfig {
   std::string tls_key_file;
   uint32_t max_connections = 256;
   uint32_t idle_timeout_s = 60;
+  // One client address may hold this many connections (the rest are closed
+  // at accept), so that one client cannot take every slot.
+  uint32_t max_connections_per_address = 32;
+  // A request head (request line and headers) must arrive within this many
+  // seconds of the connection or of its first byte.
+  uint32_t header_timeout_s = 10;
   uint32_t chunk_bytes = 16 * 1024;  // per write; keep small for slow links
   uint32_t max_queued_events = 10000;
   HttpResolver resolve;  // required

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define OTA_HTTP_ABI_VERSION 1
+#define OTA_HTTP_ABI_VERSION 2
 #define OTA_HTTP_FACTORY_SYMBOL "ota_http_server_api_v1"
 
 struct ota_http_server; /* opaque; one listener, one service thread */
@@ -50,6 +50,10 @@ struct ota_http_config {
   uint32_t max_queued_events; /* 0: 10000; events beyond are dropped (counted) */
   ota_http_resolve_fn resolve;
   void* resolve_user;
+  /* Appended later; a caller whose struct_size ends before them gets the
+   * defaults. */
+  uint32_t max_connections_per_address; /* 0: 32; more from one address are closed */
+  uint32_t header_timeout_s; /* 0: 10; a request head not complete by then: closed */
 };
 
 enum ota_http_event_kind {
@@ -89,6 +93,8 @@ struct ota_http_stats {
   uint64_t bytes_sent;          /* firmware body bytes */
   uint64_t downloads_completed; /* responses that delivered the file's last byte */
   uint64_t events_dropped;
+  uint64_t connections_refused_per_address; /* over max_connections_per_address */
+  uint64_t bad_requests;                    /* answered 400, 431 or 505 */
 };
 
 struct ota_http_api {

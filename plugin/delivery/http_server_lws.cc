@@ -1,20 +1,25 @@
 // The firmware download server of mosquitto_ota_http.so: the only code that
 // includes libwebsockets.h (DESIGN.md §9). One lws context with one
-// listener, serviced by its own thread; every request goes through our own
-// HTTP callback because Debian's lws 4.1.6 has no Range support. Files are
-// streamed from disk one chunk per LWS_CALLBACK_HTTP_WRITEABLE, never read
-// whole. Nothing here calls the broker: results go to a queue that the
-// plugin drains from the broker's TICK.
+// listener, serviced by its own thread. Connections are raw sockets (lws'
+// "raw-skt" role, TLS included) and HTTP/1.x is spoken here
+// (delivery/http_request.h): lws' HTTP role closes malformed requests without
+// a status, spells header names in lower case, and its Debian build has no
+// Range support. Files are streamed from disk one chunk per writeable
+// callback, never read whole. Nothing here calls the broker: results go to a
+// queue that the plugin drains from the broker's TICK.
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -22,12 +27,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "delivery/byte_range.h"
+#include "delivery/http_request.h"
 #include "delivery/http_server.h"
-#include "delivery/url_codec.h"
 
 namespace ota {
 namespace {
@@ -39,8 +45,17 @@ constexpr uint32_t kDefaultIdleTimeout = 60;
 // again once that is sent; the timeout is re-armed per chunk).
 constexpr uint32_t kDefaultChunkBytes = 16 * 1024;
 constexpr uint32_t kDefaultMaxEvents = 10000;
-constexpr size_t kMaxQueryArgs = 32;
+// Enough for a NAT'ed fleet behind one address downloading at once, far
+// below the global cap: one address cannot take every slot.
+constexpr uint32_t kDefaultMaxPerAddress = 32;
+constexpr uint32_t kDefaultHeaderTimeout = 10;
+// After the last response of a closing connection: time for the client to
+// read it and close its end before we do.
+constexpr int kLingerSeconds = 2;
+// One warning per kind and interval; the rest are counted into the next.
+constexpr std::chrono::seconds kWarnInterval{10};
 constexpr const char* kVhostName = "ota-firmware";
+constexpr const char* kProtocolName = "ota-firmware-http";
 
 // An event with owned strings, queued for drain_events().
 struct QueuedEvent {
@@ -53,22 +68,49 @@ struct QueuedEvent {
   std::string message;
 };
 
-// One HTTP transaction (lws per-session data: zero-filled by lws, freed
-// when the transaction ends or the connection closes).
+// One client connection, from adoption to close.
+struct Conn {
+  std::string address;
+  std::string in;         // received request bytes not yet handled
+  std::string out;        // a response head (and short body) not yet written
+  bool waiting_first_byte = false;  // idle between keep-alive requests
+  bool keep_alive = false;          // after this response
+  bool closing = false;             // last response written; lingering
+  // The file response being streamed.
+  bool streaming = false;
+  int fd = -1;
+  int status = 0;
+  uint64_t first = 0, next = 0, end = 0, file_size = 0;
+  std::string sha256, device, package;
+};
+
+// lws per-session data (zero-filled by lws, freed by lws).
 struct Session {
-  bool active;  // a file is open and its response not yet reported
-  int fd;
-  int status;
-  uint64_t first, next, end, file_size;
-  char sha256[65];
-  char device[520];
-  char package[136];
+  Conn* conn;
 };
 
 struct Counters {
   std::atomic<uint64_t> connections_open{0}, connections_refused{0}, requests{0},
       r200{0}, r206{0}, r403{0}, r404{0}, r416{0}, rother{0}, bytes_sent{0},
-      downloads_completed{0}, events_dropped{0};
+      downloads_completed{0}, events_dropped{0}, refused_per_address{0}, bad_requests{0};
+};
+
+// A rate-limited warning: the first at once, then at most one per interval
+// saying how many were suppressed.
+struct WarnLimiter {
+  std::chrono::steady_clock::time_point last{};
+  uint64_t suppressed = 0;
+  bool should_log(std::string* suffix) {
+    const auto now = std::chrono::steady_clock::now();
+    if (last != std::chrono::steady_clock::time_point{} && now - last < kWarnInterval) {
+      suppressed++;
+      return false;
+    }
+    *suffix = suppressed ? " (" + std::to_string(suppressed) + " more since the last warning)" : "";
+    suppressed = 0;
+    last = now;
+    return true;
+  }
 };
 
 class Server;
@@ -95,19 +137,27 @@ class Server {
                       size_t len);
 
  private:
-  int on_request(lws* wsi, Session* s, const char* uri, size_t uri_len);
-  int on_writeable(lws* wsi, Session* s);
-  // Writes a complete short response (status line, headers, tiny body) and
-  // ends the transaction; returns the callback's result.
-  int respond(lws* wsi, int status, const std::string& extra_header_name = "",
-              const std::string& extra_header_value = "", bool head = false);
-  void finish(Session* s, bool complete);
+  int on_adopt(lws* wsi, Session* s);
+  int on_receive(lws* wsi, Conn* c, const char* data, size_t len);
+  int on_writeable(lws* wsi, Conn* c);
+  void on_close(Session* s);
+  // Handles the request at the start of c->in, if complete.
+  int process(lws* wsi, Conn* c);
+  void handle(lws* wsi, Conn* c, const HttpRequest& request);
+  // Queues a short response (head and a one-line body).
+  void respond(Conn* c, int status, bool head_only, const std::string& allow = "",
+               const std::string& content_range = "");
+  // The response ended: linger and close, or wait for the next request.
+  int transaction_done(lws* wsi, Conn* c);
+  int write_out(lws* wsi, Conn* c);
+  void finish(Conn* c, bool complete);
   void count_status(int status);
-  std::string request_target(lws* wsi, const char* uri, size_t uri_len);
+  void warn(WarnLimiter& limiter, const std::string& text);
 
   // Configuration, copied at construction.
   std::string listen_, cert_, key_;
-  uint32_t max_connections_, idle_timeout_, chunk_bytes_, max_events_;
+  uint32_t max_connections_, idle_timeout_, chunk_bytes_, max_events_, max_per_address_,
+      header_timeout_;
   ota_http_resolve_fn resolve_;
   void* resolve_user_;
 
@@ -120,6 +170,8 @@ class Server {
   // Service-thread state.
   std::vector<unsigned char> buffer_;  // LWS_PRE + chunk
   std::unordered_set<lws*> connections_;
+  std::unordered_map<std::string, uint32_t> per_address_;
+  WarnLimiter warn_address_, warn_bad_request_;
 
   mutable std::mutex events_mu_;
   std::deque<QueuedEvent> events_;
@@ -198,13 +250,16 @@ Server::Server(const ota_http_config& c)
       idle_timeout_(c.idle_timeout_s ? c.idle_timeout_s : kDefaultIdleTimeout),
       chunk_bytes_(c.chunk_bytes ? c.chunk_bytes : kDefaultChunkBytes),
       max_events_(c.max_queued_events ? c.max_queued_events : kDefaultMaxEvents),
+      max_per_address_(c.max_connections_per_address ? c.max_connections_per_address
+                                                     : kDefaultMaxPerAddress),
+      header_timeout_(c.header_timeout_s ? c.header_timeout_s : kDefaultHeaderTimeout),
       resolve_(c.resolve),
       resolve_user_(c.resolve_user) {
   std::memset(protocols_, 0, sizeof(protocols_));
-  protocols_[0].name = "ota-firmware-http";
+  protocols_[0].name = kProtocolName;
   protocols_[0].callback = &Server::callback;
   protocols_[0].per_session_data_size = sizeof(Session);
-  buffer_.resize(LWS_PRE + chunk_bytes_);
+  buffer_.resize(LWS_PRE + std::max<uint32_t>(chunk_bytes_, 4096));
 }
 
 Server::~Server() { stop(); }
@@ -235,27 +290,23 @@ bool Server::start(std::string* error) {
   info.protocols = protocols_;
   info.user = this;
   info.vhost_name = kVhostName;
-  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+  // Every accepted connection is a raw socket of our protocol: we speak
+  // HTTP ourselves (see the top of this file).
+  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                 LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+  info.listen_accept_role = "raw-skt";
+  info.listen_accept_protocol = kProtocolName;
   if (ipv4_only) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   if (!cert_.empty()) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = cert_.c_str();
     info.ssl_private_key_filepath = key_.c_str();
   }
-  info.alpn = "http/1.1";  // h1 only: our status lines and writes assume it
-  info.max_http_header_data = 4096;  // signed URLs are longer than lws' 1 KiB default
-  // One header table per connection, or concurrent downloads would queue
-  // behind lws' default pool of 4.
-  info.max_http_header_pool =
-      static_cast<unsigned short>(std::min<uint32_t>(max_connections_, 65535));
+  info.alpn = "http/1.1";  // h1 only: no h2 over TLS
   // Sockets beyond the connections: the listener and lws' wake-up pipe.
   info.fd_limit_per_thread = max_connections_ + 8;
-  // Idle limits: connecting without a request (the header table is held),
-  // between keep-alive requests, and lws' other network steps.
-  info.timeout_secs = idle_timeout_;
-  info.timeout_secs_ah_idle = static_cast<int>(idle_timeout_);
-  info.keepalive_timeout = static_cast<int>(idle_timeout_);
-  info.server_string = "mosquitto-ota";
+  // lws' own network steps (the TLS handshake): as long as a request head.
+  info.timeout_secs = header_timeout_;
 
   {
     std::lock_guard lock(g_servers_mu);
@@ -346,6 +397,8 @@ void Server::stats(ota_http_stats* out) const {
   out->bytes_sent = counters_.bytes_sent.load();
   out->downloads_completed = counters_.downloads_completed.load();
   out->events_dropped = counters_.events_dropped.load();
+  out->connections_refused_per_address = counters_.refused_per_address.load();
+  out->bad_requests = counters_.bad_requests.load();
 }
 
 void Server::count_status(int status) {
@@ -359,170 +412,230 @@ void Server::count_status(int status) {
   }
 }
 
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 416: return "Range Not Satisfiable";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
+void Server::warn(WarnLimiter& limiter, const std::string& text) {
+  std::string suffix;
+  if (limiter.should_log(&suffix)) log_emit(LLL_WARN, (text + suffix).c_str());
 }
 
-// Status line with a reason phrase (lws' own leaves it empty for 206).
-// HTTP/1.1 is right for 1.0 clients too (RFC 9110 §2.5); the server is h1
-// only (ALPN http/1.1, upgrades refused).
-bool add_status(lws* wsi, int status, unsigned char** p, unsigned char* end) {
-  const std::string line =
-      "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status);
-  return lws_add_http_header_by_name(wsi, nullptr,
-                                     reinterpret_cast<const unsigned char*>(line.data()),
-                                     static_cast<int>(line.size()), p, end) == 0;
+// The peer's address as text ("127.0.0.1", "2001:db8::1"); IPv4-mapped IPv6
+// addresses as IPv4, so that one client counts once whatever the socket.
+std::string peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (fd < 0 || ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof(text));
+  } else if (ss.ss_family == AF_INET6) {
+    const in6_addr& a = reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a)) {
+      ::inet_ntop(AF_INET, &a.s6_addr[12], text, sizeof(text));
+    } else {
+      ::inet_ntop(AF_INET6, &a, text, sizeof(text));
+    }
+  }
+  return text;
 }
 
-bool add_header(lws* wsi, const std::string& name, const std::string& value,
-                unsigned char** p, unsigned char* end) {
-  return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
-                                     reinterpret_cast<const unsigned char*>(value.data()),
-                                     static_cast<int>(value.size()), p, end) == 0;
+int Server::on_adopt(lws* wsi, Session* s) {
+  const std::string address = peer_address(lws_get_socket_fd(wsi));
+  uint32_t& open = per_address_[address];
+  if (open >= max_per_address_) {
+    counters_.refused_per_address++;
+    warn(warn_address_, "firmware download server: refused a connection from " + address +
+                            ": it has " + std::to_string(open) +
+                            " open (plugin_opt_http_max_connections_per_address)");
+    return -1;  // lws closes the socket
+  }
+  open++;
+  s->conn = new Conn;
+  s->conn->address = address;
+  // The request head must be complete within the header timeout, and an
+  // idle connection without one is closed like any idle connection.
+  lws_set_timeout(wsi, PENDING_TIMEOUT_HOLDING_AH,
+                  static_cast<int>(std::min(header_timeout_, idle_timeout_)));
+  return 0;
 }
 
-int Server::respond(lws* wsi, int status, const std::string& extra_name,
-                    const std::string& extra_value, bool head) {
-  count_status(status);
-  const std::string body = head ? "" : std::to_string(status) + " " + reason_phrase(status) + "\n";
-  unsigned char* start = buffer_.data() + LWS_PRE;
-  unsigned char* p = start;
-  unsigned char* end = buffer_.data() + buffer_.size() - 1;
-  const size_t content_length = head ? std::strlen(reason_phrase(status)) + 5 : body.size();
-  if (!add_status(wsi, status, &p, end) ||
-      !add_header(wsi, "content-type:", "text/plain", &p, end) ||
-      lws_add_http_header_content_length(wsi, content_length, &p, end) != 0 ||
-      (!extra_name.empty() && !add_header(wsi, extra_name, extra_value, &p, end)) ||
-      lws_finalize_http_header(wsi, &p, end) != 0) {
-    return -1;
-  }
-  // h1: headers and the tiny body go out in one write.
-  std::memcpy(p, body.data(), body.size());
-  p += body.size();
-  const int n = static_cast<int>(p - start);
-  if (lws_write(wsi, start, static_cast<size_t>(n), LWS_WRITE_HTTP) != n) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+void Server::on_close(Session* s) {
+  if (!s || !s->conn) return;
+  Conn* c = s->conn;
+  finish(c, false);  // no-op unless a response was cut off
+  auto it = per_address_.find(c->address);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  delete c;
+  s->conn = nullptr;
 }
 
-// The request target as sent (percent-encoded): lws hands over the path
-// and each query argument decoded, so encode them again for the verifier.
-std::string Server::request_target(lws* wsi, const char* uri, size_t uri_len) {
-  std::vector<std::string> args;
-  char buf[2048];
-  for (size_t i = 0; i < kMaxQueryArgs; ++i) {
-    const int n = lws_hdr_copy_fragment(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_URI_ARGS,
-                                        static_cast<int>(i));
-    if (n < 0) break;
-    args.emplace_back(buf, static_cast<size_t>(n));
+int Server::on_receive(lws* wsi, Conn* c, const char* data, size_t len) {
+  if (c->closing) return 0;  // lingering: the rest is not read
+  if (c->waiting_first_byte) {
+    // A new request begins: its head gets the header timeout.
+    c->waiting_first_byte = false;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HOLDING_AH, static_cast<int>(header_timeout_));
   }
-  return rebuild_target(std::string_view(uri, uri_len), args);
+  // Pipelined requests wait, bounded, until the response before them ended.
+  if (c->in.size() + len > 2 * kMaxRequestHeadBytes) {
+    c->in.append(data, std::min(len, 2 * kMaxRequestHeadBytes - c->in.size()));
+  } else {
+    c->in.append(data, len);
+  }
+  if (c->streaming || !c->out.empty()) return 0;
+  return process(wsi, c);
 }
 
-int Server::on_request(lws* wsi, Session* s, const char* uri, size_t uri_len) {
-  counters_.requests++;
-  const bool head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-  const bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-  if (!get && !head) return respond(wsi, 405, "allow:", "GET, HEAD");
-
-  ota_http_resolution r;
-  std::memset(&r, 0, sizeof(r));
-  r.status = 404;
-  const std::string target = request_target(wsi, uri, uri_len);
-  resolve_(resolve_user_, target.c_str(), static_cast<int64_t>(::time(nullptr)), &r);
-  r.path[sizeof(r.path) - 1] = '\0';
-  r.sha256[sizeof(r.sha256) - 1] = '\0';
-  r.device[sizeof(r.device) - 1] = '\0';
-  r.package[sizeof(r.package) - 1] = '\0';
-  if (r.status != 200) return respond(wsi, r.status > 0 ? r.status : 404, "", "", head);
-
-  const int fd = ::open(r.path, O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    return respond(wsi, 404, "", "", head);
+int Server::process(lws* wsi, Conn* c) {
+  const HttpParse p = parse_http_request(c->in);
+  if (p.kind == HttpParse::Kind::kIncomplete) return 0;
+  if (p.kind == HttpParse::Kind::kBad) {
+    counters_.requests++;
+    counters_.bad_requests++;
+    warn(warn_bad_request_, "firmware download server: " + c->address + ": " + p.error +
+                                " (answered " + std::to_string(p.status) + ")");
+    c->in.clear();
+    c->keep_alive = false;
+    respond(c, p.status, false);
+  } else {
+    c->in.erase(0, p.consumed);
+    handle(wsi, c, p.request);
   }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-
-  std::string range;
-  const int range_len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_RANGE);
-  if (range_len > 0 && range_len < 256) {
-    char buf[256];
-    if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_RANGE) > 0) range = buf;
-  }
-  const RangeDecision d = decide_range(range, size);
-  if (d.kind == RangeDecision::kUnsatisfiable) {
-    ::close(fd);
-    return respond(wsi, 416, "content-range:", content_range(d, size), head);
-  }
-  const int status = d.kind == RangeDecision::kPartial ? 206 : 200;
-  count_status(status);
-
-  unsigned char* start = buffer_.data() + LWS_PRE;
-  unsigned char* p = start;
-  unsigned char* end = buffer_.data() + buffer_.size() - 1;
-  if (!add_status(wsi, status, &p, end) ||
-      !add_header(wsi, "content-type:", "application/octet-stream", &p, end) ||
-      lws_add_http_header_content_length(wsi, d.length, &p, end) != 0 ||
-      !add_header(wsi, "accept-ranges:", "bytes", &p, end) ||
-      !add_header(wsi, "etag:", "\"" + std::string(r.sha256) + "\"", &p, end) ||
-      (status == 206 && !add_header(wsi, "content-range:", content_range(d, size), &p, end)) ||
-      lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  if (head || d.length == 0) {
-    ::close(fd);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-  }
-  s->active = true;
-  s->fd = fd;
-  s->status = status;
-  s->first = s->next = d.first;
-  s->end = d.first + d.length;
-  s->file_size = size;
-  std::memcpy(s->sha256, r.sha256, sizeof(s->sha256));
-  std::memcpy(s->device, r.device, sizeof(s->device));
-  std::memcpy(s->package, r.package, sizeof(s->package));
+  // Sending (or stalled): closed after the idle timeout without progress.
   lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, static_cast<int>(idle_timeout_));
   lws_callback_on_writable(wsi);
   return 0;
 }
 
-int Server::on_writeable(lws* wsi, Session* s) {
-  if (!s || !s->active) return 0;
-  const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, s->end - s->next));
+void Server::respond(Conn* c, int status, bool head_only, const std::string& allow,
+                     const std::string& content_range) {
+  count_status(status);
+  const std::string body = std::to_string(status) + " " + http_reason_phrase(status) + "\n";
+  HttpResponseHead h;
+  h.status = status;
+  h.content_length = body.size();  // for HEAD too: what a GET would get
+  h.allow = allow;
+  h.content_range = content_range;
+  h.close = !c->keep_alive;
+  c->out = compose_response_head(h);
+  if (!head_only) c->out += body;
+}
+
+void Server::handle(lws* wsi, Conn* c, const HttpRequest& req) {
+  (void)wsi;
+  counters_.requests++;
+  // A body is not read: answer, then close rather than parse it as a request.
+  c->keep_alive = req.keep_alive && !req.has_body && !req.upgrade;
+  const bool head = req.method == "HEAD";
+  if (req.upgrade) {
+    // Neither websockets nor h2c: this listener serves firmware only.
+    counters_.bad_requests++;
+    respond(c, 400, head);
+    return;
+  }
+  if (!head && req.method != "GET") {
+    respond(c, 405, false, "GET, HEAD");
+    return;
+  }
+  ota_http_resolution r;
+  std::memset(&r, 0, sizeof(r));
+  r.status = 404;
+  resolve_(resolve_user_, req.target.c_str(), static_cast<int64_t>(::time(nullptr)), &r);
+  r.path[sizeof(r.path) - 1] = '\0';
+  r.sha256[sizeof(r.sha256) - 1] = '\0';
+  r.device[sizeof(r.device) - 1] = '\0';
+  r.package[sizeof(r.package) - 1] = '\0';
+  if (r.status != 200) {
+    respond(c, r.status > 0 ? r.status : 404, head);
+    return;
+  }
+  const int fd = ::open(r.path, O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
+    respond(c, 404, head);
+    return;
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const RangeDecision d = decide_range(req.range, size);
+  if (d.kind == RangeDecision::kUnsatisfiable) {
+    ::close(fd);
+    respond(c, 416, head, "", content_range(d, size));
+    return;
+  }
+  const int status = d.kind == RangeDecision::kPartial ? 206 : 200;
+  count_status(status);
+  HttpResponseHead h;
+  h.status = status;
+  h.content_type = "application/octet-stream";
+  h.content_length = d.length;
+  h.accept_ranges = true;
+  h.etag = r.sha256;
+  if (status == 206) h.content_range = content_range(d, size);
+  h.close = !c->keep_alive;
+  c->out = compose_response_head(h);
+  if (head || d.length == 0) {
+    ::close(fd);
+    return;
+  }
+  c->streaming = true;
+  c->fd = fd;
+  c->status = status;
+  c->first = c->next = d.first;
+  c->end = d.first + d.length;
+  c->file_size = size;
+  c->sha256 = r.sha256;
+  c->device = r.device;
+  c->package = r.package;
+}
+
+int Server::write_out(lws* wsi, Conn* c) {
+  // lws keeps what the kernel refuses and calls us writeable once it is out.
+  unsigned char* start = buffer_.data() + LWS_PRE;
+  const size_t room = buffer_.size() - LWS_PRE;
+  const size_t n = std::min(room, c->out.size());
+  std::memcpy(start, c->out.data(), n);
+  if (lws_write(wsi, start, n, LWS_WRITE_RAW) != static_cast<int>(n)) return -1;
+  c->out.erase(0, n);
+  return 0;
+}
+
+int Server::on_writeable(lws* wsi, Conn* c) {
+  if (c->closing) {
+    // Everything is written: stop sending, let the client read and close.
+    if (lws_partial_buffered(wsi)) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    ::shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, kLingerSeconds);
+    return 0;
+  }
+  // One write per callback: lws may buffer part of it.
+  if (!c->out.empty()) {
+    if (write_out(wsi, c) != 0) return -1;
+    if (!c->out.empty() || c->streaming) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    return transaction_done(wsi, c);
+  }
+  if (!c->streaming) return 0;
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, c->end - c->next));
   unsigned char* data = buffer_.data() + LWS_PRE;
   ssize_t n;
   do {
-    n = ::pread(s->fd, data, want, static_cast<off_t>(s->next));
+    n = ::pread(c->fd, data, want, static_cast<off_t>(c->next));
   } while (n < 0 && errno == EINTR);
   if (n <= 0) {
-    const std::string line =
-        "firmware " + std::string(s->sha256) + " is shorter than served or unreadable";
+    const std::string line = "firmware " + c->sha256 + " is shorter than served or unreadable";
     log_emit(LLL_ERR, line.c_str());
-    return -1;  // the connection closes; CLOSED_HTTP reports the cut
+    return -1;  // the connection closes; RAW_CLOSE reports the cut
   }
-  const bool last = s->next + static_cast<uint64_t>(n) == s->end;
-  if (lws_write(wsi, data, static_cast<size_t>(n), last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
-      n) {
-    return -1;
-  }
-  s->next += static_cast<uint64_t>(n);
+  if (lws_write(wsi, data, static_cast<size_t>(n), LWS_WRITE_RAW) != n) return -1;
+  c->next += static_cast<uint64_t>(n);
   counters_.bytes_sent += static_cast<uint64_t>(n);
-  if (last) {
-    finish(s, true);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  if (c->next == c->end) {
+    finish(c, true);
+    return transaction_done(wsi, c);
   }
   // A client that stops reading never makes us writeable again: close it
   // after the idle timeout instead of holding the file and the socket.
@@ -531,21 +644,38 @@ int Server::on_writeable(lws* wsi, Session* s) {
   return 0;
 }
 
-void Server::finish(Session* s, bool complete) {
-  if (!s || !s->active) return;
-  s->active = false;
-  ::close(s->fd);
+int Server::transaction_done(lws* wsi, Conn* c) {
+  if (!c->keep_alive) {
+    c->closing = true;
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (c->in.empty()) {
+    c->waiting_first_byte = true;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE, static_cast<int>(idle_timeout_));
+    return 0;
+  }
+  // A pipelined request arrived meanwhile.
+  lws_set_timeout(wsi, PENDING_TIMEOUT_HOLDING_AH, static_cast<int>(header_timeout_));
+  return process(wsi, c);
+}
+
+void Server::finish(Conn* c, bool complete) {
+  if (!c || !c->streaming) return;
+  c->streaming = false;
+  ::close(c->fd);
+  c->fd = -1;
   QueuedEvent e;
   e.kind = OTA_HTTP_EVENT_DOWNLOAD;
-  e.status = s->status;
+  e.status = c->status;
   e.complete = complete ? 1 : 0;
-  e.device = s->device;
-  e.package = s->package;
-  e.sha256 = s->sha256;
-  e.offset = s->first;
-  e.bytes = s->next - s->first;
-  e.file_size = s->file_size;
-  if (complete && s->end == s->file_size) counters_.downloads_completed++;
+  e.device = c->device;
+  e.package = c->package;
+  e.sha256 = c->sha256;
+  e.offset = c->first;
+  e.bytes = c->next - c->first;
+  e.file_size = c->file_size;
+  if (complete && c->end == c->file_size) counters_.downloads_completed++;
   push(std::move(e));
 }
 
@@ -553,7 +683,7 @@ int Server::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in
   lws_context* context = lws_get_context(wsi);
   Server* self = context ? static_cast<Server*>(lws_context_user(context)) : nullptr;
   Session* s = static_cast<Session*>(user);
-  if (!self) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  if (!self) return 0;
   switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
       // Called before the new connection's wsi exists.
@@ -570,21 +700,20 @@ int Server::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in
       self->connections_.erase(wsi);
       self->counters_.connections_open = self->connections_.size();
       return 0;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-      // Neither websockets nor h2c: this listener serves firmware only.
-      return -1;
-    case LWS_CALLBACK_HTTP:
-      return self->on_request(wsi, s, static_cast<const char*>(in), len);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-      return self->on_writeable(wsi, s);
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-    case LWS_CALLBACK_CLOSED_HTTP:
-      self->finish(s, false);  // no-op unless a response was cut off
-      break;
+    case LWS_CALLBACK_RAW_ADOPT:
+      return s ? self->on_adopt(wsi, s) : -1;
+    case LWS_CALLBACK_RAW_RX:
+      if (!s || !s->conn) return -1;
+      return self->on_receive(wsi, s->conn, static_cast<const char*>(in), len);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+      if (!s || !s->conn) return -1;
+      return self->on_writeable(wsi, s->conn);
+    case LWS_CALLBACK_RAW_CLOSE:
+      self->on_close(s);
+      return 0;
     default:
-      break;
+      return 0;
   }
-  return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
 // --- the C table ---

@@ -129,6 +129,11 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* report) {
     r.version = std::move(version);
   } else if (fail) {
     r.step = fail_step(result_code);
+    // After a cut download (-1 timed out, -5 "time_out" from the SDK's
+    // download loop) or an expired URL the device reports its version and
+    // waits for update_firmware to resume (seed 003). An MD5 mismatch is
+    // final: the bytes it holds are wrong.
+    r.resumable = result_code != -4;
     // The device's own code and message stay in the task's history.
     r.desc = fields::truncate_chars(
         "result_code " + std::to_string(result_code) + ": " + result_msg,

@@ -4,14 +4,9 @@
 namespace ota {
 namespace {
 
-FailReason reason_for_step(int32_t step) {
-  switch (step) {
-    case -1: return FailReason::kUpgradeFailed;
-    case -2: return FailReason::kDownloadFailed;
-    case -3: return FailReason::kVerifyFailed;
-    default: return FailReason::kFlashFailed;  // -4; dialects reject others
-  }
-}
+// Whether the device of a notified task is still downloading: it never
+// reported step 100 (downloaded, being written) in this notification.
+bool download_unfinished(const Task& task) { return task.step < 100; }
 
 }  // namespace
 
@@ -77,7 +72,7 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
   } else if (is_notified(task->state)) {
     // The device is not on the target yet (restarted, or its download was
     // cut): send the notification again so it can resume (seed 003).
-    notify(*task, *job, *package, now, out);
+    resend(*task, *job, *package, now, out);
   }
   return ReportOutcome::kApplied;
 }
@@ -97,7 +92,21 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
   }
 
   if (report.step < 0) {
-    finish(*task, TaskState::kFailed, reason_for_step(report.step), report.desc, now);
+    if (report.resumable && download_unfinished(*task)) {
+      // Tencent's cut download (seed 003): the device reports its version
+      // next and resumes from its offset once notified again.
+      if (task->step == report.step && task->detail == report.desc) {
+        return ReportOutcome::kApplied;  // the device repeats itself
+      }
+      task->step = report.step;
+      task->detail = report.desc;
+      record(*task, TaskState::kInProgress, now,
+             report.desc + " (download interrupted: resumes when the device reports its version)");
+      save(*task);
+      return ReportOutcome::kApplied;
+    }
+    task->step = report.step;
+    finish(*task, TaskState::kFailed, fail_reason_for_step(report.step), report.desc, now);
     return ReportOutcome::kApplied;
   }
   if (report.completed) {
@@ -145,7 +154,7 @@ void Engine::on_device_online(const DeviceKey& device, TimeMs now, Outbox& out) 
     }
     save(task);
   } else if (is_notified(task.state)) {
-    notify(task, job, active->package, now, out);
+    resend(task, job, active->package, now, out);
   }
 }
 

@@ -10,11 +10,15 @@
 // - A version report records the module's version. If the device's active
 //   task is for that module: the target version completes it (SUCCEEDED);
 //   any other version while NOTIFIED or IN_PROGRESS re-sends the
-//   notification (resumable download, seed 003).
+//   notification (resumable download, seed 003), at most max_resends times
+//   per attempt: one more fails the task.
 // - A progress report with step 0..100 moves a NOTIFIED/IN_PROGRESS task to
-//   IN_PROGRESS; -1..-4 fail it with the matching reason and keep the
-//   device's desc. Step 100 completes it where the product's success rule is
-//   "progress 100" (seed 004).
+//   IN_PROGRESS; -1..-4 fail it with the matching reason and step and keep
+//   the device's desc. A resumable failure (Tencent) before the download
+//   finished (step 100 never reached) only records the step: the task stays
+//   IN_PROGRESS and the device's next version report resumes it. Step 100
+//   completes it where the product's success rule is "progress 100"
+//   (seed 004).
 // - One active task (CONFIRM, QUEUED, NOTIFIED, IN_PROGRESS) per device
 //   across all jobs and modules: a job's task for a busy device fails at
 //   once with "device busy" (seed 001); in a dynamic job it is queued again
@@ -77,6 +81,10 @@ struct EngineOptions {
   // unset: ProductConfig's defaults. The service derives it from the
   // dialect that owns the product (ThingsPanel: success on progress 100).
   std::function<ProductConfig(const std::string& product)> product_defaults;
+  // Re-sends of a notification within one attempt (to a device that reports
+  // an old version, comes back online, or resumes a cut download); one more
+  // fails the task. The job's timeout bounds them too.
+  uint32_t max_resends = 20;
 };
 
 // Operator input for a package with an external URL.
@@ -139,6 +147,18 @@ struct JobStatistics {
   std::map<std::string, uint64_t> failure_reasons;
   int64_t elapsed_ms = 0;   // from start to finish (or now)
 };
+
+// Where a product module's devices stand against one target version (the
+// newest package): on it, busy with a task, failed at their latest task of
+// the module, or still to be upgraded.
+struct Compliance {
+  std::string target_version;
+  uint64_t on_target = 0;
+  uint64_t in_progress = 0;
+  uint64_t failed = 0;
+  uint64_t needs_update = 0;
+};
+
 
 // Contract for every method:
 // - State is read and written only through the Store given at construction;
@@ -229,6 +249,10 @@ class Engine {
   // Devices per version of one module of a product (reads only).
   std::map<std::string, uint64_t> version_distribution(const std::string& product,
                                                        const std::string& module);
+  // Devices of one module of a product against `target_version` (one pass
+  // over the product's devices, as version_distribution).
+  Compliance compliance(const std::string& product, const std::string& module,
+                        const std::string& target_version);
 
   // Handles due pushes (paced, presence-aware), timeouts and job windows
   // up to `now`, at most due_batch_limit entries a call; stale entries are
@@ -270,6 +294,9 @@ class Engine {
   void on_push_due(const DueItem& item, TimeMs now, Outbox& out);
   void on_timeout_due(const DueItem& item, TimeMs now);
   void notify(Task& task, const Job& job, const Package& package, TimeMs now,
+              Outbox& out);
+  // Notifies a notified task again, or fails it past max_resends.
+  void resend(Task& task, const Job& job, const Package& package, TimeMs now,
               Outbox& out);
   void finish(Task& task, TaskState state, FailReason reason,
               std::string detail, TimeMs now);

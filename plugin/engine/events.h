@@ -32,6 +32,11 @@ struct ProgressReport {
   // `version` is empty or the task's target.
   bool completed = false;
   std::string version;
+  // A failure the device recovers from by itself (Tencent, seed 003): it
+  // reports its version next and resumes its download once notified again.
+  // Reported before the download finished (the task never reached step
+  // 100), it leaves the task notified instead of failing it.
+  bool resumable = false;
 };
 
 // A device asks for its pending upgrade (Alibaba firmware/get and the SDK v3

@@ -59,4 +59,13 @@ std::optional<SignMethod> sign_method_from_string(std::string_view s) {
   return std::nullopt;
 }
 
+FailReason fail_reason_for_step(int32_t step) {
+  switch (step) {
+    case -1: return FailReason::kUpgradeFailed;
+    case -2: return FailReason::kDownloadFailed;
+    case -3: return FailReason::kVerifyFailed;
+    default: return FailReason::kFlashFailed;  // -4; dialects reject others
+  }
+}
+
 }  // namespace ota

@@ -243,6 +243,7 @@ struct Task {
   uint32_t notify_count = 0;
   uint32_t group = 0;      // the job's rollout group this task belongs to
   uint32_t attempts = 0;   // notifications in separate attempts (retries)
+  uint32_t resends = 0;    // re-sent notifications in the current attempt
   bool waiting = false;    // QUEUED, waiting for the offline device
   bool rejoin = false;     // FAILED busy in a dynamic job: requeue when free
   TimeMs updated_at = 0;
@@ -263,6 +264,8 @@ std::string_view to_string(TaskState s);
 std::string_view to_string(JobState s);
 std::string_view to_string(JobType s);
 std::string_view to_string(FailReason r);
+// The reason a failure step (-1..-4) stands for.
+FailReason fail_reason_for_step(int32_t step);
 std::string_view to_string(SignMethod m);
 std::optional<SignMethod> sign_method_from_string(std::string_view s);
 

@@ -53,6 +53,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // The database's identity: random, made once, kept by backups (so two
+  // brokers answering with the same id serve one database).
+  virtual std::string store_id() = 0;
+
   // Devices.
   virtual std::optional<Device> get_device(const DeviceKey& key) = 0;
   virtual void put_device(const Device& device) = 0;
@@ -98,6 +102,8 @@ class Store {
   // Product configurations (setProductConfig); absent: defaults.
   virtual std::optional<ProductConfig> get_product_config(const std::string& product) = 0;
   virtual void put_product_config(const ProductConfig& config) = 0;
+  // Every stored configuration, in product order (listProducts).
+  virtual void for_each_product_config(const Visitor<ProductConfig>& visit) = 0;
 
   // Device-to-user bindings (bindDevice; the Living app topics). put
   // returns false when the binding existed, delete when it did not.

@@ -106,8 +106,11 @@ void Engine::notify(Task& task, const Job& job, const Package& package, TimeMs n
     // A new attempt. Its timeout runs from this first notification;
     // re-sends keep it, so a device stuck on its old version still ends.
     task.attempts++;
+    task.resends = 0;
     task.deadline = now + job.timeout_s * kMsPerSecond;
     store_.add_due({task.deadline, DueKind::kTimeout, task.job_id, task.device});
+  } else {
+    task.resends++;
   }
   task.step = 0;
   task.notify_count++;
@@ -115,6 +118,22 @@ void Engine::notify(Task& task, const Job& job, const Package& package, TimeMs n
          task.state == TaskState::kQueued ? "notified" : "notified again");
   save(task);
   out.push_back(Notification{task.device, task.job_id, package, now});
+}
+
+void Engine::resend(Task& task, const Job& job, const Package& package, TimeMs now,
+                    Outbox& out) {
+  if (task.resends < options_.max_resends) {
+    notify(task, job, package, now, out);
+    return;
+  }
+  // The device keeps coming back without the upgrade: stop before the
+  // timeout, saying why. A resumed download that failed keeps its reason.
+  const FailReason reason =
+      task.step < 0 ? fail_reason_for_step(task.step) : FailReason::kUpgradeFailed;
+  std::string detail = "still not on version " + package.version + " after " +
+                       std::to_string(task.resends) + " re-sent notifications (the limit)";
+  if (task.step < 0 && !task.detail.empty()) detail += "; last failure: " + task.detail;
+  finish(task, TaskState::kFailed, reason, std::move(detail), now);
 }
 
 void Engine::finish(Task& task, TaskState state, FailReason reason,

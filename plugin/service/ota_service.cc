@@ -13,6 +13,7 @@ EngineOptions engine_options(const PluginOptions& options, const DialectSet& dia
   EngineOptions e;
   e.auto_register = options.auto_register;
   e.default_timeout_s = options.default_timeout_s;
+  e.max_resends = static_cast<uint32_t>(options.max_resends);
   // Products that belong to one dialect by construction get that dialect's
   // rules until configured otherwise (ThingsPanel: success on progress 100).
   e.product_defaults = [&dialects](const std::string& product) {

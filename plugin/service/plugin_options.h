@@ -53,6 +53,9 @@ struct PluginOptions {
   int64_t url_expiry_s = 86400;    // signed URLs stay valid this long
   int64_t http_max_connections = 256;
   int64_t http_idle_timeout_s = 60;
+  int64_t http_max_connections_per_address = 32;
+  int64_t http_header_timeout_s = 10;
+  int64_t max_resends = 20;  // re-sent notifications per attempt (engine)
   // Largest block a device may ask for over MQTT (Alibaba's file/download).
   int64_t mqtt_block_max_bytes = 65536;
   // An upload that received nothing this long is aborted (its partial file

@@ -18,6 +18,8 @@ std::vector<std::string> fuzz_seeds() {
       R"({"commands":[{"command":"setProductConfig","product":"pk","successRule":"progress100"},{"command":"getStatistics","product":"pk"}]})",
       R"({"commands":[{"command":"pauseJob","jobId":1},{"command":"resumeJob","jobId":1},{"command":"cancelJob","jobId":1}]})",
       R"({"commands":[{"command":"retryTask","jobId":1,"device":"d1"},{"command":"deletePackage","packageId":1}]})",
+      R"({"commands":[{"command":"listTasks","jobId":1,"state":"FAILED","count":2},{"command":"listProducts","offset":1}]})",
+      R"({"commands":[{"command":"getStatistics","product":"pk","module":"default","targetVersion":"2.0.0"}]})",
   };
 }
 

@@ -246,7 +246,7 @@ TEST_F(CtrlTest, DeviceCommands) {
   CtrlRun list = ok({"device", "list", "--product", "pk1"});
   EXPECT_TRUE(matches(list.out, "DEVICE +ONLINE +VERSION +JOB +STATE +STEP +REASON +LAST SEEN\n"))
       << list.out;
-  EXPECT_TRUE(matches(list.out, "\nd1 +yes +1.0.0 +1 +FAILED +0 +download failed ")) << list.out;
+  EXPECT_TRUE(matches(list.out, "\nd1 +yes +1.0.0 +1 +FAILED +-2 +download failed ")) << list.out;
   EXPECT_TRUE(matches(list.out, "\nd3 +yes +MCU=0.9.0 default=1.5.0 +- ")) << list.out;
 
   JsonPtr v1 = ok_json({"device", "list", "--product", "pk1", "--version", "1.0.0"});

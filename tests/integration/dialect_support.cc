@@ -3,6 +3,9 @@
 #include <regex>
 #include <thread>
 
+#include "http_test_client.h"
+#include "json/base64.h"
+
 namespace ota::test::dialect_test {
 
 using namespace std::chrono_literals;
@@ -109,6 +112,32 @@ BrokerOptions DialectTest::with_opts(const std::map<std::string, std::string>& o
   BrokerOptions o;
   for (const auto& [k, v] : opts) o.plugin_opts[k] = v;
   return o;
+}
+
+std::string DialectTest::upload_firmware(const std::string& bytes) {
+  const std::string sha = sha256_of(bytes);
+  JsonPtr up = api().run("beginUpload", R"({"size":)" + std::to_string(bytes.size()) +
+                                            R"(,"sha256":")" + sha + "\"}", "upload");
+  const std::string id = up ? json_string_at(up.get(), "id").value_or("") : "";
+  if (id.empty()) {
+    ADD_FAILURE() << "beginUpload failed";
+    return "";
+  }
+  constexpr size_t kChunk = 256 * 1024;
+  for (size_t off = 0; off < bytes.size(); off += kChunk) {
+    if (!api().run("uploadChunk", R"({"uploadId":")" + id + R"(","offset":)" +
+                                      std::to_string(off) + R"(,"data":")" +
+                                      base64::encode(std::string_view(bytes).substr(off, kChunk)) +
+                                      "\"}", "upload")) {
+      ADD_FAILURE() << "uploadChunk at " << off << " failed";
+      return "";
+    }
+  }
+  if (!api().run("finishUpload", R"({"uploadId":")" + id + "\"}", "file")) {
+    ADD_FAILURE() << "finishUpload failed";
+    return "";
+  }
+  return sha;
 }
 
 testing::AssertionResult DialectTest::configure_product(const std::string& fields) {

@@ -62,6 +62,10 @@ class DialectTest : public OtaBrokerTest {
   long long create_job(const std::string& fields);
   // createJob {"packageId":p,"devices":[...]}.
   long long create_job(long long package_id, const std::vector<std::string>& devices);
+  // Uploads `bytes` to the firmware store over $CONTROL/ota/v1 in 256 KiB
+  // chunks (needs plugin_opt_firmware_dir); returns the SHA-256, "" after a
+  // failure.
+  std::string upload_firmware(const std::string& bytes);
 
   // The stored view of the device (getDevice without "online"); "" and a
   // failure when getDevice fails.

@@ -137,8 +137,6 @@ TEST_F(DialectTencentTest, SeedExchangeSucceeds) {
   EXPECT_TRUE(dev->no_message(update_topic(dn), 150ms)) << "unexpected message after success";
 }
 
-// "fail" with a result_code: the mapped failure reason, the device's own
-// code and message kept as the task's detail and in its history.
 // One connection speaks for a whole fleet below: that needs
 // plugin_opt_device_identity none (identity binding is security_test's).
 class DialectTencentFleetTest : public DialectTencentTest {
@@ -150,12 +148,16 @@ class DialectTencentFleetTest : public DialectTencentTest {
   }
 };
 
+// "fail" with a result_code once the download finished (burning): the
+// mapped failure step and reason, the device's own code and message kept as
+// the task's detail and in its history.
 TEST_F(DialectTencentFleetTest, FailResultCodesMapToReasons) {
   struct Case {
     std::string dn;
     std::string payload;
     std::string reason;
     std::string detail;
+    int step;
   };
   const std::string long_msg = std::string(200, 'm');
   auto fail = [](const std::string& code_json, const std::string& msg) {
@@ -163,13 +165,13 @@ TEST_F(DialectTencentFleetTest, FailResultCodesMapToReasons) {
            code_json + R"(,"result_msg":")" + msg + R"("},"version":"0.2"}})";
   };
   const std::vector<Case> cases = {
-      {"dev_f1", kFailTimeout, "download failed", "result_code -1: time_out"},  // the seed's
-      {"dev_f2", fail("\"-2\"", "file_not_exist"), "download failed", "result_code -2: file_not_exist"},
-      {"dev_f3", fail("\"-3\"", "sign_expired"), "download failed", "result_code -3: sign_expired"},
-      {"dev_f4", fail("\"-4\"", "md5_mismatch"), "verification failed", "result_code -4: md5_mismatch"},
-      {"dev_f5", fail("-5", "update_failed"), "flashing failed", "result_code -5: update_failed"},
+      {"dev_f1", kFailTimeout, "download failed", "result_code -1: time_out", -2},  // the seed's
+      {"dev_f2", fail("\"-2\"", "file_not_exist"), "download failed", "result_code -2: file_not_exist", -2},
+      {"dev_f3", fail("\"-3\"", "sign_expired"), "download failed", "result_code -3: sign_expired", -2},
+      {"dev_f4", fail("\"-4\"", "md5_mismatch"), "verification failed", "result_code -4: md5_mismatch", -3},
+      {"dev_f5", fail("-5", "update_failed"), "flashing failed", "result_code -5: update_failed", -4},
       {"dev_f6", fail("\"-9\"", long_msg), "upgrade failed",
-       ("result_code -9: " + long_msg).substr(0, 128)},
+       ("result_code -9: " + long_msg).substr(0, 128), -1},
   };
   // One connection speaks for the whole fleet (devices are named by topic).
   MqttClient fleet;
@@ -194,12 +196,13 @@ TEST_F(DialectTencentFleetTest, FailResultCodesMapToReasons) {
   }
   for (const Case& c : cases) {
     SCOPED_TRACE(c.dn);
-    ASSERT_TRUE(fleet.publish(report_topic(c.dn), downloading("40")));
-    ASSERT_TRUE(api().wait_task(kPid, c.dn, job, in_progress_at(40), "IN_PROGRESS 40"));
+    ASSERT_TRUE(fleet.publish(report_topic(c.dn), kBurning));
+    ASSERT_TRUE(api().wait_task(kPid, c.dn, job, in_progress_at(100), "IN_PROGRESS 100"));
     ASSERT_TRUE(fleet.publish(report_topic(c.dn), c.payload));
     JsonPtr task = api().wait_task_state(kPid, c.dn, job, "FAILED");
     ASSERT_TRUE(task);
     EXPECT_EQ(json_string_at(task.get(), "reason"), c.reason) << json_text(task.get());
+    EXPECT_EQ(json_int_at(task.get(), "step"), c.step) << json_text(task.get());
     EXPECT_EQ(json_string_at(task.get(), "detail"), c.detail) << json_text(task.get());
     EXPECT_TRUE(history_has_detail(task.get(), c.detail)) << json_text(task.get());
   }
@@ -249,6 +252,52 @@ TEST_F(DialectTencentTest, DifferentVersionWhileUnfinishedIsNotifiedAgain) {
   // A finished task is not pushed again.
   report(*dev, dn, "0.1");
   EXPECT_TRUE(dev->no_message(update_topic(dn), 150ms)) << "a finished task was pushed again";
+}
+
+// A failure during the download (seed 003's cut download) does not end the
+// task: the step shows the device's code, and the version report that
+// follows gets update_firmware again.
+TEST_F(DialectTencentTest, FailDuringDownloadResumesOnTheNextVersionReport) {
+  const std::string dn = "dev_04";
+  auto dev = connect_device(dn);
+  const long long job = notified(*dev, dn);
+  ASSERT_GT(job, 0);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(dev->publish(report_topic(dn), downloading("40")));
+  ASSERT_TRUE(api().wait_task(kPid, dn, job, in_progress_at(40), "IN_PROGRESS 40"));
+  const std::string cut =
+      R"({"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-5","result_msg":"time_out"},"version":"0.2"}})";
+  ASSERT_TRUE(dev->publish(report_topic(dn), cut));
+  JsonPtr interrupted = api().wait_task(kPid, dn, job, in_progress_at(-4), "IN_PROGRESS -4");
+  ASSERT_TRUE(interrupted);
+  EXPECT_EQ(json_string_at(interrupted.get(), "detail"), "result_code -5: time_out");
+  EXPECT_TRUE(dev->no_message(update_topic(dn), 100ms)) << "re-sent before the version report";
+  report(*dev, dn, "0.1");
+  expect_update(*dev, dn, update_firmware("0.2"));
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(api().wait_task_state(kPid, dn, job, "NOTIFIED"));
+  ASSERT_TRUE(dev->publish(report_topic(dn), downloading("100")));
+  ASSERT_TRUE(dev->publish(report_topic(dn), kBurning));
+  ASSERT_TRUE(dev->publish(report_topic(dn), kDone));
+  ASSERT_TRUE(api().wait_task_state(kPid, dn, job, "SUCCEEDED"));
+}
+
+// An MD5 mismatch is final, also during the download: the bytes are wrong.
+TEST_F(DialectTencentTest, Md5MismatchDuringDownloadFails) {
+  const std::string dn2 = "dev_05";
+  auto dev2 = connect_device(dn2);
+  const long long job2 = notified(*dev2, dn2);
+  ASSERT_GT(job2, 0);
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(dev2->publish(report_topic(dn2), downloading("40")));
+  ASSERT_TRUE(api().wait_task(kPid, dn2, job2, in_progress_at(40), "IN_PROGRESS 40"));
+  ASSERT_TRUE(dev2->publish(
+      report_topic(dn2),
+      R"({"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-4","result_msg":"md5"},"version":"0.2"}})"));
+  JsonPtr failed = api().wait_task_state(kPid, dn2, job2, "FAILED");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(json_int_at(failed.get(), "step"), -3) << json_text(failed.get());
+  EXPECT_EQ(json_string_at(failed.get(), "reason"), "verification failed");
 }
 
 // docs/dialects.md maps "done" to step 100: a device that goes from

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
+#include <set>
 #include <thread>
 
 #include "delivery/firmware_resolver.h"
@@ -320,14 +322,15 @@ TEST_F(HttpServerTest, HeadAndOtherMethods) {
   EXPECT_EQ(next.status, 206);
   EXPECT_EQ(next.body, data_.substr(0, 4));
 
-  // No websockets (nor h2c) on the firmware port: the connection is dropped.
+  // No websockets (nor h2c) on the firmware port: refused, then closed.
   HttpConnection ws;
   ASSERT_TRUE(ws.connect(server_->port()));
   ASSERT_TRUE(ws.send(http_get(target(), {"Upgrade: websocket", "Connection: Upgrade",
                                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
                                           "Sec-WebSocket-Version: 13"},
                                true)));
-  EXPECT_EQ(ws.read_reply().status, 0);
+  HttpReply refused = ws.read_reply();
+  EXPECT_EQ(refused.status, 400);
   EXPECT_TRUE(ws.closed_by_peer(5s));
 
   HttpReply post = http_exchange(server_->port(),
@@ -335,6 +338,139 @@ TEST_F(HttpServerTest, HeadAndOtherMethods) {
                                      " HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                                      "Connection: close\r\n\r\nabc");
   EXPECT_EQ(post.status, 405);
+}
+
+// Every response as the device SDKs read it (DESIGN.md §10): the raw bytes,
+// names compared case-sensitively, "HTTP/1.1", CRLF, and a Content-Length
+// that frames the body exactly, whatever the status.
+void expect_sdk_readable(const HttpReply& r, int status, bool head_request = false) {
+  SCOPED_TRACE(r.head);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, status);
+  const std::string prefix = "HTTP/1.1 " + std::to_string(status) + " ";
+  EXPECT_EQ(r.head.compare(0, prefix.size(), prefix), 0);
+  const std::set<std::string> canonical = {"Content-Length", "Content-Type", "Content-Range",
+                                           "Accept-Ranges", "ETag", "Allow", "Connection"};
+  bool length_seen = false;
+  size_t start = r.head.find("\r\n") + 2;
+  while (start < r.head.size()) {
+    const size_t end = r.head.find("\r\n", start);
+    ASSERT_NE(end, std::string::npos);
+    const std::string line = r.head.substr(start, end - start);
+    EXPECT_EQ(line.find('\n'), std::string::npos) << "bare LF";
+    const size_t sep = line.find(": ");
+    ASSERT_NE(sep, std::string::npos) << line;
+    EXPECT_EQ(canonical.count(line.substr(0, sep)), 1u) << "not a canonical name: " << line;
+    if (std::memcmp(line.data(), "Content-Length: ", 16) == 0) {
+      length_seen = true;
+      if (!head_request) {
+        EXPECT_EQ(line.substr(16), std::to_string(r.body.size()));
+      }
+    }
+    start = end + 2;
+  }
+  EXPECT_TRUE(length_seen) << "no Content-Length";
+  EXPECT_NE(std::strstr(r.head.c_str(), "Content-Length"), nullptr);
+}
+
+TEST_F(HttpServerTest, EveryResponseIsReadableByDeviceSdks) {
+  start();
+  expect_sdk_readable(get(target()), 200);
+  HttpReply partial = get(target(), {"Range: bytes=10-" + std::to_string(kFileSize)});
+  expect_sdk_readable(partial, 206);
+  EXPECT_NE(partial.head.find("\r\nContent-Range: bytes 10-" + std::to_string(kFileSize - 1) +
+                              "/" + std::to_string(kFileSize) + "\r\n"),
+            std::string::npos);
+  EXPECT_NE(partial.head.find("\r\nAccept-Ranges: bytes\r\n"), std::string::npos);
+  EXPECT_NE(partial.head.find("\r\nETag: \"" + file_.sha256 + "\"\r\n"), std::string::npos);
+  EXPECT_NE(partial.head.find("\r\nContent-Type: application/octet-stream\r\n"),
+            std::string::npos);
+  expect_sdk_readable(get(target(), {"Range: bytes=" + std::to_string(kFileSize) + "-"}), 416);
+  expect_sdk_readable(get("/fw/" + file_.sha256), 403);
+  expect_sdk_readable(get(target(std::string(64, 'a'))), 404);
+  expect_sdk_readable(http_exchange(server_->port(), http_get(target(), {}, false, "DELETE")),
+                      405);
+  expect_sdk_readable(http_exchange(server_->port(), http_get(target(), {}, false, "HEAD"), true),
+                      200, true);
+  expect_sdk_readable(http_exchange(server_->port(), "BREW /pot HTTP/1.1 now\r\n\r\n"), 400);
+}
+
+// Malformed requests get 400 with a Content-Length, then the connection
+// closes; they are counted, and a good request still works afterwards.
+TEST_F(HttpServerTest, MalformedRequestsAreAnswered400) {
+  start();
+  const std::vector<std::string> bad = {
+      "garbage\r\n\r\n",
+      "GET " + target() + "\r\n\r\n",                 // no version
+      "GET /fw/%00" + file_.sha256 + " HTTP/1.1\r\n\r\n",  // an encoded NUL
+      "GET " + target() + "%00 HTTP/1.1\r\n\r\n",
+      "GET /a%zz HTTP/1.1\r\n\r\n",
+      "GET " + target() + " HTTP/1.1\r\nbroken header\r\n\r\n",
+  };
+  for (const std::string& request : bad) {
+    HttpConnection c;
+    ASSERT_TRUE(c.connect(server_->port()));
+    ASSERT_TRUE(c.send(request));
+    HttpReply r = c.read_reply();
+    expect_sdk_readable(r, 400);
+    EXPECT_EQ(r.body, "400 Bad Request\n");
+    EXPECT_NE(r.head.find("\r\nConnection: close\r\n"), std::string::npos);
+    EXPECT_TRUE(c.closed_by_peer(5s)) << request;
+  }
+  EXPECT_EQ(server_->stats().bad_requests, bad.size());
+  EXPECT_EQ(server_->stats().bytes_sent, 0u);
+  EXPECT_EQ(get(target()).status, 200);
+}
+
+// One address holding many half-open connections (a request head that
+// never ends) neither blocks another address's download nor keeps its
+// connections past the header timeout.
+TEST_F(HttpServerTest, SlowClientsOfOneAddressDoNotBlockOthers) {
+  HttpServerConfig config;
+  config.max_connections = 256;
+  config.max_connections_per_address = 16;
+  config.header_timeout_s = 2;
+  config.idle_timeout_s = 60;
+  start(std::move(config));
+  std::vector<std::unique_ptr<HttpConnection>> slow;
+  for (int i = 0; i < 400; ++i) {
+    auto c = std::make_unique<HttpConnection>();
+    ASSERT_TRUE(c->connect(server_->port())) << i;
+    c->send("GET /fw/");  // and never the rest
+    slow.push_back(std::move(c));
+  }
+  // Another client (a second loopback address) downloads meanwhile.
+  HttpConnection other;
+  ASSERT_TRUE(other.connect_from("127.0.0.2", server_->port()));
+  ASSERT_TRUE(other.send(http_get(target())));
+  HttpReply r = other.read_reply();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(sha256_of(r.body), file_.sha256);
+  EXPECT_GE(server_->stats().connections_refused_per_address, 400u - 16u);
+  // The 16 it kept are closed once their head is late.
+  const auto before = std::chrono::steady_clock::now();
+  size_t closed = 0;
+  for (auto& c : slow) closed += c->closed_by_peer(10s);
+  EXPECT_EQ(closed, slow.size());
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 8s);
+  // A head trickled a byte at a time is cut at the header timeout too.
+  HttpConnection trickle;
+  ASSERT_TRUE(trickle.connect(server_->port()));
+  const std::string request = http_get(target());
+  const auto trickle_start = std::chrono::steady_clock::now();
+  bool cut = false;
+  for (char ch : request) {
+    if (!trickle.send(std::string(1, ch))) {
+      cut = true;
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+    if (std::chrono::steady_clock::now() - trickle_start > 6s) break;
+  }
+  EXPECT_TRUE(cut || trickle.closed_by_peer(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - trickle_start, 8s);
+  EXPECT_EQ(get(target()).status, 200);
 }
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {

@@ -75,6 +75,25 @@ bool HttpConnection::connect(int port, int receive_buffer_bytes) {
   return true;
 }
 
+bool HttpConnection::connect_from(const std::string& source_address, int port) {
+  close();
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, source_address.c_str(), &source.sin_addr) != 1 ||
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0 ||
+      ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close();
+    return false;
+  }
+  return true;
+}
+
 bool HttpConnection::send(std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -113,6 +132,7 @@ HttpReply HttpConnection::read_reply(bool head_request, std::optional<size_t> cu
     }
   }
   const std::string head = buffer_.substr(0, header_end);
+  reply.head = buffer_.substr(0, header_end + 2);
   buffer_.erase(0, header_end + 4);
   size_t line_end = head.find("\r\n");
   const std::string status_line = head.substr(0, line_end);
@@ -258,6 +278,14 @@ std::string sha256_of(std::string_view data) {
   std::string sha;
   d.finish(&sha, nullptr);
   return sha;
+}
+
+std::string md5_of(std::string_view data) {
+  ota::Digest d;
+  d.update(data.data(), data.size());
+  std::string sha, md5;
+  d.finish(&sha, &md5);
+  return md5;
 }
 
 std::string random_bytes(size_t size, unsigned seed) {

@@ -17,6 +17,10 @@ struct HttpReply {
   bool ok = false;  // a whole response (status, headers, body) was read
   int status = 0;
   std::map<std::string, std::string> headers;  // names in lower case
+  // The status line and header lines exactly as received, each ending in
+  // CRLF (the blank line excluded): for tests that read names the way
+  // device SDKs do, case-sensitively.
+  std::string head;
   std::string body;
   std::string error;
 
@@ -37,6 +41,9 @@ class HttpConnection {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   bool connect(int port, int receive_buffer_bytes = 0);
+  // From a chosen loopback source address (e.g. "127.0.0.2": another client
+  // machine as far as the server can tell).
+  bool connect_from(const std::string& source_address, int port);
   bool send(std::string_view bytes);
   // Reads one response. With `cut_after`, closes the socket once that many
   // body bytes arrived (the reply is then not ok; body holds what came).
@@ -76,8 +83,9 @@ struct CommandResult {
 // unless `quiet`.
 CommandResult run_command(const std::vector<std::string>& argv, bool quiet = false);
 
-// Lowercase hex SHA-256.
+// Lowercase hex SHA-256, and MD5.
 std::string sha256_of(std::string_view data);
+std::string md5_of(std::string_view data);
 
 // `size` pseudo-random bytes (deterministic for a seed).
 std::string random_bytes(size_t size, unsigned seed);

@@ -10,7 +10,6 @@
 #include <random>
 
 #include "dialect_support.h"
-#include "json/base64.h"
 
 namespace ota::test::dialect_test {
 namespace {
@@ -122,27 +121,9 @@ class MqttBlockDownloadTest : public DialectTest {
     for (char& c : firmware_) c = static_cast<char>(rng());
   }
 
-  // Uploads `bytes` over $CONTROL/ota/v1 in 256 KiB chunks; the SHA-256.
-  std::string upload(const std::string& bytes) {
-    const std::string sha = hex_digest(EVP_sha256(), bytes);
-    JsonPtr up = api().run("beginUpload", R"({"size":)" + std::to_string(bytes.size()) +
-                                              R"(,"sha256":")" + sha + "\"}", "upload");
-    const std::string id = up ? json_string_at(up.get(), "id").value_or("") : "";
-    EXPECT_NE(id, "");
-    constexpr size_t kChunk = 256 * 1024;
-    for (size_t off = 0; off < bytes.size(); off += kChunk) {
-      EXPECT_TRUE(api().run("uploadChunk", R"({"uploadId":")" + id + R"(","offset":)" +
-                                               std::to_string(off) + R"(,"data":")" +
-                                               base64::encode(std::string_view(bytes).substr(off, kChunk)) +
-                                               "\"}", "upload"));
-    }
-    EXPECT_TRUE(api().run("finishUpload", R"({"uploadId":")" + id + "\"}", "file"));
-    return sha;
-  }
-
   long long create_uploaded_package(const std::string& version, const std::string& bytes) {
     return create_package(std::string(R"({"product":")") + kPk + R"(","version":")" + version +
-                          R"(","fileSha256":")" + upload(bytes) + "\"}");
+                          R"(","fileSha256":")" + upload_firmware(bytes) + "\"}");
   }
 
   // A device with the SDK's subscriptions: upgrade and download_reply.

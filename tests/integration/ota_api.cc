@@ -143,4 +143,10 @@ long long job_count(const json_t* job, const std::string& state) {
   return json_int_at(job, "counts/" + state).value_or(-1);
 }
 
+std::string stable_job_text(const json_t* job) {
+  JsonPtr copy(json_deep_copy(job));
+  json_object_del(copy.get(), "elapsedMs");
+  return json_text(copy.get());
+}
+
 }  // namespace ota::test

@@ -85,4 +85,8 @@ JsonPtr find_task(const json_t* device, long long job_id);
 // The count for a task state in a getJob "job" object, or -1 when absent.
 long long job_count(const json_t* job, const std::string& state);
 
+// A getJob "job" object as text, less elapsedMs (which grows with the clock
+// while the job runs): equal for the same stored job.
+std::string stable_job_text(const json_t* job);
+
 }  // namespace ota::test

@@ -7,16 +7,6 @@
 namespace ota::test {
 namespace {
 
-// A job as getJob shows it, less elapsedMs, which grows with the clock while
-// the job runs.
-std::string stable_job_text(json_t* job) {
-  json_t* copy = json_deep_copy(job);
-  json_object_del(copy, "elapsedMs");
-  std::string text = json_text(copy);
-  json_decref(copy);
-  return text;
-}
-
 using namespace std::chrono_literals;
 
 using RestartTest = OtaBrokerTest;

@@ -182,6 +182,8 @@ TEST_P(FailureStepTest, NegativeStepFailsWithReasonAndDesc) {
   EXPECT_EQ(t.state, TaskState::kFailed);
   EXPECT_EQ(t.reason, reason);
   EXPECT_EQ(t.detail, "OTA升级失败");
+  EXPECT_EQ(t.step, step) << "the failed task shows the step the device reported";
+  EXPECT_EQ(t.history.back().step, step);
   EXPECT_FALSE(store_->active_job({"pk", "d1"}));
 }
 
@@ -240,6 +242,103 @@ TEST_F(EngineTest, OtherVersionWhileNotifiedRenotifiesKeepingDeadline) {
   EXPECT_EQ(t.deadline, kT0 + 30'000);
   engine_->run_due(kT0 + 30'000, out_);
   EXPECT_EQ(task(j.id, "d1").reason, FailReason::kTimeout);
+}
+
+// Tencent's cut download (seed 003): fail, then the old version, then the
+// notification again; the device resumes and succeeds.
+TEST_F(EngineTest, ResumableFailureDuringDownloadWaitsForTheVersionReport) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"}, 30);
+  engine_->run_due(kT0, out_);
+  ASSERT_EQ(out_.size(), 1u);
+  EXPECT_EQ(progress("d1", 40), ReportOutcome::kApplied);
+  ProgressReport cut{{"pk", "d1"}, "default", -4, "result_code -5: time_out"};
+  cut.resumable = true;
+  EXPECT_EQ(engine_->on_progress_report(cut, kT0 + 1, out_), ReportOutcome::kApplied);
+  EXPECT_EQ(engine_->on_progress_report(cut, kT0 + 2, out_), ReportOutcome::kApplied);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kInProgress);
+  EXPECT_EQ(t.step, -4);
+  EXPECT_EQ(t.detail, "result_code -5: time_out");
+  EXPECT_EQ(t.reason, FailReason::kNone);
+  size_t interrupted = 0;
+  for (const TaskEvent& e : t.history) interrupted += e.step == -4;
+  EXPECT_EQ(interrupted, 1u) << "the repeated report is recorded once";
+  EXPECT_EQ(out_.size(), 1u) << "nothing is sent before the device reports its version";
+
+  report("d1", "1.0.0", "default", kT0 + 3);
+  ASSERT_EQ(out_.size(), 2u);
+  t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kNotified);
+  EXPECT_EQ(t.resends, 1u);
+  EXPECT_EQ(t.deadline, kT0 + 30'000) << "a resume keeps the attempt's deadline";
+  report("d1", "2.0.0", "default", kT0 + 4);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kSucceeded);
+}
+
+// The same failure after the download finished (step 100: being written),
+// or without the resumable mark (other dialects), ends the task.
+TEST_F(EngineTest, ResumableFailureAfterTheDownloadFails) {
+  report("d1", "1.0.0");
+  report("d2", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1", "d2"}, 30);
+  engine_->run_due(kT0, out_);
+  ASSERT_EQ(out_.size(), 2u);
+  EXPECT_EQ(progress("d1", 100, "burning"), ReportOutcome::kApplied);
+  ProgressReport burn{{"pk", "d1"}, "default", -4, "result_code -5: update_failed"};
+  burn.resumable = true;
+  EXPECT_EQ(engine_->on_progress_report(burn, kT0 + 1, out_), ReportOutcome::kApplied);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kFailed);
+  EXPECT_EQ(t.reason, FailReason::kFlashFailed);
+  EXPECT_EQ(t.step, -4);
+
+  EXPECT_EQ(progress("d2", 40), ReportOutcome::kApplied);
+  EXPECT_EQ(progress("d2", -2, "download failed"), ReportOutcome::kApplied);
+  EXPECT_EQ(task(j.id, "d2").state, TaskState::kFailed);
+}
+
+// Re-sends are capped per attempt: one more fails the task with a reason
+// that says so; a retry starts a new count.
+TEST_F(EngineTest, ResendsPastTheLimitFailTheTask) {
+  EngineOptions options;
+  options.max_resends = 2;
+  engine_ = std::make_unique<Engine>(*store_, options);
+  report("d1", "1.0.0");
+  JobSpec s = spec(package("2.0.0").id, {"d1"}, 600);
+  s.retry_count = 1;
+  s.retry_interval_s = 10;
+  Result<Job> j = engine_->create_job(s, kT0);
+  ASSERT_TRUE(j.ok()) << j.error();
+  engine_->run_due(kT0, out_);
+  ASSERT_EQ(out_.size(), 1u);
+  ProgressReport cut{{"pk", "d1"}, "default", -2, "result_code -1: time_out"};
+  cut.resumable = true;
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_EQ(engine_->on_progress_report(cut, kT0 + i, out_), ReportOutcome::kApplied);
+    report("d1", "1.0.0", "default", kT0 + i);
+    ASSERT_EQ(out_.size(), 1u + i);
+  }
+  EXPECT_EQ(engine_->on_progress_report(cut, kT0 + 3, out_), ReportOutcome::kApplied);
+  report("d1", "1.0.0", "default", kT0 + 3);
+  EXPECT_EQ(out_.size(), 3u) << "the third re-send is refused";
+  Task t = task(j.value().id, "d1");
+  EXPECT_EQ(t.state, TaskState::kQueued) << "the job's retry takes over";
+  ASSERT_GE(t.history.size(), 2u);
+  const TaskEvent& failed = t.history[t.history.size() - 2];
+  EXPECT_EQ(failed.state, TaskState::kFailed);
+  EXPECT_EQ(failed.step, -2);
+  EXPECT_EQ(failed.detail,
+            "still not on version 2.0.0 after 2 re-sent notifications (the limit); "
+            "last failure: result_code -1: time_out");
+  engine_->run_due(kT0 + 10'003, out_);
+  ASSERT_EQ(out_.size(), 4u);
+  t = task(j.value().id, "d1");
+  EXPECT_EQ(t.state, TaskState::kNotified);
+  EXPECT_EQ(t.resends, 0u) << "a new attempt counts from zero";
+  EXPECT_EQ(t.attempts, 2u);
+  report("d1", "1.0.0", "default", kT0 + 10'004);
+  EXPECT_EQ(out_.size(), 5u);
 }
 
 TEST_F(EngineTest, OtherModuleVersionDoesNotRenotify) {

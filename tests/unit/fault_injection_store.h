@@ -79,12 +79,16 @@ class FaultInjectionStore final : public TransactionalStore {
     inner_.for_each_task_of_device(device, visit);
   }
   TaskCounts task_counts() override { return inner_.task_counts(); }
+  std::string store_id() override { return inner_.store_id(); }
   TaskCounts job_task_counts(JobId job) override { return inner_.job_task_counts(job); }
   TaskCounts group_task_counts(JobId job, uint32_t group) override {
     return inner_.group_task_counts(job, group);
   }
   std::optional<ProductConfig> get_product_config(const std::string& product) override {
     return inner_.get_product_config(product);
+  }
+  void for_each_product_config(const Visitor<ProductConfig>& visit) override {
+    inner_.for_each_product_config(visit);
   }
   bool has_binding(const Binding& binding) override { return inner_.has_binding(binding); }
   void for_each_binding(const std::string& user, const Visitor<Binding>& visit) override {

@@ -457,27 +457,33 @@ TEST_F(LmdbStore, RefusesAFutureSchemaVersionAndLeavesTheFiles) {
   store_->put_device(make_device("prod", "d"));
   store_->commit(true);
   close();
-  raw_put("meta", "schema_version", lmdb_keys::be64(2));
+  const uint64_t newer = kLmdbSchemaVersion + 1;
+  raw_put("meta", "schema_version", lmdb_keys::be64(newer));
   const std::string before = read_file(dir_.path() + "/data.mdb");
   ASSERT_FALSE(before.empty());
   try {
     ota::LmdbStore::open(dir_.path(), {});
-    FAIL() << "opened a schema 2 database";
+    FAIL() << "opened a schema " << newer << " database";
   } catch (const StoreError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "database " + dir_.path() +
-                  " has schema version 2; this build understands up to 1");
+              "database " + dir_.path() + " has schema version " + std::to_string(newer) +
+                  "; this build understands up to " + std::to_string(kLmdbSchemaVersion) +
+                  " (it was written by a newer mosquitto-ota: install that version "
+                  "again, or restore a backup of this one)");
   }
   EXPECT_EQ(read_file(dir_.path() + "/data.mdb"), before);
 }
 
-TEST_F(LmdbStore, NewStoreRecordsSchemaVersion1) {
+TEST_F(LmdbStore, NewStoreRecordsTheCurrentSchemaVersion) {
   store_->put_device(make_device("prod", "d"));
   store_->commit(true);
+  const std::string id = store_->store_id();
   close();
-  raw_put("meta", "schema_version", lmdb_keys::be64(1));  // same value
+  raw_put("meta", "schema_version", lmdb_keys::be64(kLmdbSchemaVersion));  // same value
   reopen();
   EXPECT_TRUE(store_->get_device({"prod", "d"}).has_value());
+  EXPECT_TRUE(store_->migrations().empty());
+  EXPECT_EQ(store_->store_id(), id);
 }
 
 TEST_F(LmdbStore, CorruptRecordsThrowAndLeaveTheStoreUsable) {

@@ -59,6 +59,22 @@ TEST(PluginOptions, EveryOptionParses) {
   EXPECT_TRUE(o.value().consume_device_messages);
 }
 
+TEST(PluginOptions, DownloadServerLimitsAndResendCapParse) {
+  Result<PluginOptions> o = parse_plugin_options(
+      {{"db_path", "/db"}, {"http_max_connections_per_address", "4"},
+       {"http_header_timeout", "3"}, {"max_resends", "0"}});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o.value().http_max_connections_per_address, 4);
+  EXPECT_EQ(o.value().http_header_timeout_s, 3);
+  EXPECT_EQ(o.value().max_resends, 0);
+  Result<PluginOptions> d = parse_plugin_options({{"db_path", "/db"}});
+  ASSERT_TRUE(d.ok()) << d.error();
+  EXPECT_EQ(d.value().http_max_connections_per_address, 32);
+  EXPECT_EQ(d.value().http_header_timeout_s, 10);
+  EXPECT_EQ(d.value().max_resends, 20);
+  EXPECT_FALSE(parse_plugin_options({{"db_path", "/db"}, {"http_header_timeout", "0"}}).ok());
+}
+
 TEST(PluginOptions, BadValuesNameTheOptionAndTheRule) {
   const std::vector<std::pair<Pairs, std::string>> cases = {
       {{{"db_path", "/d"}, {"sys_interval", "ten"}},

@@ -107,6 +107,7 @@ Task full_task() {
   t.notify_count = 3;
   t.group = 2;
   t.attempts = 3;
+  t.resends = 7;
   t.waiting = true;
   t.rejoin = true;
   t.updated_at = kNow;
@@ -249,6 +250,17 @@ TEST(RecordCodec, TrailingBytesAreCorrupt) {
   expect_corrupt(decode_device, encode_device(typical_device()) + "x",
                  "device");
   expect_corrupt(decode_task, encode_task(full_task()) + '\0', "task");
+}
+
+// Format 1 tasks (before resends) still decode, with no re-sends counted.
+TEST(RecordCodec, TaskFormat1StillDecodes) {
+  Task t = full_task();
+  t.resends = 0;
+  std::string bytes = encode_task(t);
+  ASSERT_EQ(bytes.back(), '\0');  // resends, varint 0, at the end
+  bytes.pop_back();
+  bytes[0] = 1;
+  EXPECT_EQ(decode_task(bytes), t);
 }
 
 TEST(RecordCodec, ProductConfigRoundTripKeepsDownloadProtocol) {
