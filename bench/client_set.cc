@@ -179,6 +179,16 @@ void ClientSet::add(Client* c) {
   queue_.push_back(c);
 }
 
+void ClientSet::reconnect(Client* c) {
+  if (c->connected_ || c->pending_) return;
+  c->attempts_ = 0;
+  if (c->failed_) {
+    c->failed_ = false;
+    failed_--;
+  }
+  queue_.push_back(c);
+}
+
 void ClientSet::start_connect(Client* c) {
   c->attempts_++;
   const ConnectSpec& s = c->spec_;

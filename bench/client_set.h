@@ -133,6 +133,9 @@ class ClientSet {
   // max_pending_connects() connects are outstanding at once (mosquitto
   // listens with a backlog of 100), failed attempts are retried.
   void add(Client* c);
+  // Queues a client added before, whose connection was lost, for
+  // connecting again (a device reconnecting after a broker restart).
+  void reconnect(Client* c);
   void set_max_pending_connects(int n) { max_pending_ = n; }
   void set_max_attempts(int n) { max_attempts_ = n; }
 

@@ -377,7 +377,9 @@ void Worker::enter(Phase p) {
         spec.host = o_.host;
         spec.port = o_.port;
         spec.bind_address = bench::loopback_address(o_.bind_base + static_cast<int>(i % bind_count));
-        spec.client_id = o_.label + "-" + o_.prefix + std::to_string(i);
+        // As Alibaba's SDK names its connection ({pk}.{dn}|...|): the
+        // plugin's identity check at its default accepts it.
+        spec.client_id = o_.product + "." + o_.prefix + std::to_string(i) + "|run=" + o_.label + "|";
         devices_.push_back(std::make_unique<Device>(*this, i, spec, o_));
         set_.add(devices_.back().get());
       }

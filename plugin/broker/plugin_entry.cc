@@ -6,6 +6,7 @@
 // fires once per loop iteration, after the iteration's messages were
 // handled: that is where the batch is committed and its messages published
 // (mosquitto only queues them; they leave at the next iteration).
+#include <dlfcn.h>
 #include <time.h>
 
 // This order is required in C++ (DESIGN.md §9).
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "brokerconf/broker_config.h"
 #include "control/control_api.h"
 #include "assembly/service_assembly.h"
 
@@ -117,6 +119,39 @@ int on_tick(int, void*, void* userdata) {
 
 const std::string kControlTopic(ota::kControlTopic);
 
+// This plugin's own file, to tell its `plugin` line in the configuration.
+std::string own_path() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&own_path), &info) == 0 || !info.dli_fname) return "";
+  return info.dli_fname;
+}
+
+// Identities are only as good as the broker's authentication.
+void warn_about_identity(const ota::PluginOptions& options, const ota::BrokerConfig* config) {
+  const ota::IdentityChoice& identity = options.device_identity;
+  if (identity.kind == ota::IdentityChoice::Kind::kNone) {
+    mosquitto_log_printf(MOSQ_LOG_WARNING,
+                         "mosquitto-ota: plugin_opt_device_identity none: any client may speak "
+                         "for any device (for demos only)");
+  } else if (identity.trusts_client_ids()) {
+    mosquitto_log_printf(MOSQ_LOG_WARNING,
+                         "mosquitto-ota: plugin_opt_device_identity %s trusts client ids, which "
+                         "mosquitto does not authenticate: any client may claim a device's",
+                         identity.describe().c_str());
+  }
+  bool authenticated = config && (config->password_file || config->identity_from_certificates);
+  for (size_t i = 0; config && i < config->plugins.size(); ++i) {
+    if (i != config->self && ota::is_dynamic_security(config->plugins[i])) authenticated = true;
+  }
+  if (config && !authenticated) {
+    mosquitto_log_printf(MOSQ_LOG_WARNING,
+                         "mosquitto-ota: no password_file, dynamic security or certificate "
+                         "identity (use_identity_as_username) in %s: device and admin usernames "
+                         "are not authenticated (docs/security.md)",
+                         config->path.c_str());
+  }
+}
+
 struct Registration {
   int event;
   MOSQ_FUNC_generic_callback callback;
@@ -154,6 +189,18 @@ OTA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
                          parsed.error().c_str());
     return MOSQ_ERR_INVAL;
   }
+  // The answer for topics that are not the plugin's depends on what else
+  // the broker is configured with (docs/security.md "Beside other ACLs").
+  const ota::Result<ota::BrokerConfig> broker_config =
+      ota::read_running_broker_config(own_path());
+  const ota::Result<ota::AclDecision> acl = ota::decide_acl_default(
+      parsed.value().acl_default, broker_config ? &broker_config.value() : nullptr,
+      broker_config ? "" : broker_config.error());
+  if (!acl) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "mosquitto-ota: cannot start: %s", acl.error().c_str());
+    return MOSQ_ERR_INVAL;
+  }
+  parsed.value().acl_allow_others = acl.value().allow_others;
   ota::Result<std::unique_ptr<ota::OtaService>> service =
       ota::open_ota_service(parsed.value(), log_line);
   if (!service) {
@@ -179,13 +226,10 @@ OTA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
   }
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "mosquitto-ota %s started: %s", OTA_VERSION,
                        parsed.value().describe().c_str());
-  if (!parsed.value().acl_allow_others) {
-    mosquitto_log_printf(MOSQ_LOG_NOTICE,
-                         "mosquitto-ota: plugin_opt_acl_default is defer: topics other than "
-                         "$CONTROL/ota are decided by acl_file or other plugins, and mosquitto "
-                         "denies them if there are none (set plugin_opt_acl_default allow then)");
-  }
-  if (parsed.value().admins.empty() && parsed.value().admin_client_ids.empty()) {
+  mosquitto_log_printf(MOSQ_LOG_NOTICE, "mosquitto-ota: topics other than the OTA ones: %s",
+                       acl.value().reason.c_str());
+  warn_about_identity(parsed.value(), broker_config ? &broker_config.value() : nullptr);
+  if (parsed.value().admins.empty()) {
     mosquitto_log_printf(MOSQ_LOG_WARNING,
                          "mosquitto-ota: plugin_opt_admins is empty: every control command will be refused");
   }

@@ -150,4 +150,40 @@ ControlOutcome handle_control_payload(std::string_view payload,
   return outcome;
 }
 
+std::optional<std::string> failed_response(std::string_view response, const std::string& error) {
+  std::string parse_error;
+  json::JsonPtr root = json::parse(response, &parse_error);
+  json_t* responses = root ? json_object_get(root.get(), "responses") : nullptr;
+  if (!json_is_array(responses)) return std::nullopt;
+  size_t i;
+  json_t* r;
+  json_array_foreach(responses, i, r) {
+    if (!json_is_object(r)) continue;
+    json_object_del(r, "data");
+    json_object_set_new(r, "error", json_string(error.c_str()));
+  }
+  return json::dump(root.get());
+}
+
+std::string failed_request_response(std::string_view request, const std::string& error) {
+  std::string parse_error;
+  json::JsonPtr root = json::parse(request, &parse_error);
+  json_t* commands = root ? json_object_get(root.get(), "commands") : nullptr;
+  json::JsonPtr responses(json_array());
+  size_t i;
+  json_t* c;
+  json_array_foreach(commands, i, c) {
+    json_t* r = json_object();
+    json_t* name = json_object_get(c, "command");
+    json::set_string(r, "command", json_is_string(name) ? json_string_value(name) : "");
+    json_t* corr = json_object_get(c, "correlationData");
+    if (json_is_string(corr)) json::set_string(r, "correlationData", json_string_value(corr));
+    json::set_string(r, "error", error);
+    json_array_append_new(responses.get(), r);
+  }
+  json::JsonPtr reply(json_object());
+  json_object_set_new(reply.get(), "responses", responses.release());
+  return json::dump(reply.get());
+}
+
 }  // namespace ota

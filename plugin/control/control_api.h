@@ -5,6 +5,8 @@
 // and does not stop the others.
 #pragma once
 
+#include <optional>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,15 @@ struct ControlOutcome {
   // "createJob packageId=1: ok, job 3"; the caller logs them with who.
   std::vector<std::string> actions;
 };
+
+// A reply payload with every response's "data" replaced by "error": `error`
+// (the batch that made the reply was lost, so nothing it says happened).
+// nullopt when `response` is not a reply payload.
+std::optional<std::string> failed_response(std::string_view response, const std::string& error);
+
+// The reply to a request payload whose every command failed with `error`
+// (a storage failure while handling it).
+std::string failed_request_response(std::string_view request, const std::string& error);
 
 // `authorised` false answers every command with "not authorised".
 ControlOutcome handle_control_payload(std::string_view payload,

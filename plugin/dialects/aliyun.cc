@@ -430,3 +430,33 @@ std::optional<DeviceKey> AliyunDialect::subscriber_device(std::string_view topic
 }
 
 }  // namespace ota
+
+namespace ota {
+namespace {
+
+constexpr std::string_view kPullReplySuffix = "/thing/ota/firmware/get_reply";
+constexpr std::string_view kDownloadReplySuffix = "/thing/file/download_reply";
+
+}  // namespace
+
+const IdentityRule& AliyunDialect::sdk_identity() const {
+  static const IdentityRule rule =
+      IdentityRule::of({"{dn}&{pk}"}, {"{pk}.{dn}|*", "{pk}.{dn}"});
+  return rule;
+}
+
+std::optional<DownstreamTopic> AliyunDialect::downstream_topic(std::string_view topic) const {
+  std::array<std::string_view, 2> levels;
+  if (topic.starts_with(kUpgradePrefix) &&
+      split_levels(topic.substr(kUpgradePrefix.size()), levels)) {
+    return DownstreamTopic{{std::string(levels[0]), std::string(levels[1])}};
+  }
+  for (std::string_view suffix : {kPullReplySuffix, kDownloadReplySuffix}) {
+    if (std::optional<DeviceKey> device = match_sys_topic(topic, suffix)) {
+      return DownstreamTopic{std::move(*device)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ota

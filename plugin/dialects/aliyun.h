@@ -41,6 +41,10 @@ class AliyunDialect final : public Dialect {
   // /ota/device/upgrade/{pk}/{dn}
   std::optional<DeviceKey> subscriber_device(std::string_view topic,
                                              const DeviceConnection& from) const override;
+  // Alibaba's SDKs (3.x, LinkSDK 4.x): username "{dn}&{pk}"; without a
+  // username, client id "{pk}.{dn}|...|" or "{pk}.{dn}".
+  const IdentityRule& sdk_identity() const override;
+  std::optional<DownstreamTopic> downstream_topic(std::string_view topic) const override;
   // A firmware/get query (its module is never empty) is answered on
   // get_reply, with "data":{} when nothing is pending. An SDK v3 request
   // (module empty: it names no module) is answered with the ordinary

@@ -93,18 +93,22 @@ json::JsonPtr header(const BlockRequest& request, int code) {
 
 }  // namespace
 
-std::optional<DeviceKey> match_block_request_topic(std::string_view topic) {
-  if (!topic.starts_with(kSysPrefix) || !topic.ends_with(kRequestSuffix) ||
-      topic.size() <= kSysPrefix.size() + kRequestSuffix.size()) {
+std::optional<DeviceKey> match_sys_topic(std::string_view topic, std::string_view suffix) {
+  if (!topic.starts_with(kSysPrefix) || !topic.ends_with(suffix) ||
+      topic.size() <= kSysPrefix.size() + suffix.size()) {
     return std::nullopt;
   }
   std::array<std::string_view, 2> levels;
   if (!split_levels(topic.substr(kSysPrefix.size(),
-                                 topic.size() - kSysPrefix.size() - kRequestSuffix.size()),
+                                 topic.size() - kSysPrefix.size() - suffix.size()),
                     levels)) {
     return std::nullopt;
   }
   return DeviceKey{std::string(levels[0]), std::string(levels[1])};
+}
+
+std::optional<DeviceKey> match_block_request_topic(std::string_view topic) {
+  return match_sys_topic(topic, kRequestSuffix);
 }
 
 bool parse_block_request(const DeviceKey& device, std::string_view payload,

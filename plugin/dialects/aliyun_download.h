@@ -45,6 +45,9 @@ inline constexpr int kBlockOutOfRange = 416;     // offset at or past the end
 
 // Whether `topic` is /sys/{pk}/{dn}/thing/file/download; the device if so.
 std::optional<DeviceKey> match_block_request_topic(std::string_view topic);
+// The device of a topic shaped exactly /sys/{pk}/{dn}{suffix} (Alink's
+// per-device topics), if it is one.
+std::optional<DeviceKey> match_sys_topic(std::string_view topic, std::string_view suffix);
 
 // Parses a request on that topic. On failure returns false with *error set;
 // `out->device` and whatever id and token could be read stay filled in, so

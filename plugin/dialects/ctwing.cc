@@ -156,3 +156,17 @@ std::optional<ProductConfig> CtwingDialect::product_defaults(const std::string& 
 }
 
 }  // namespace ota
+
+namespace ota {
+
+const IdentityRule& CtwingDialect::sdk_identity() const {
+  static const IdentityRule rule = IdentityRule::of({"{dn}"}, {"{dn}"});
+  return rule;
+}
+
+std::optional<DownstreamTopic> CtwingDialect::downstream_topic(std::string_view topic) const {
+  if (topic != kUpgradeTopic) return std::nullopt;
+  return DownstreamTopic{};  // shared by every CTWing device
+}
+
+}  // namespace ota

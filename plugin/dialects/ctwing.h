@@ -41,6 +41,10 @@ class CtwingDialect final : public Dialect {
       std::string_view topic, const DeviceConnection& from) const override;
   // Its product knows devices by the identity this dialect reads.
   std::optional<ProductConfig> product_defaults(const std::string& product) const override;
+  // The device is the connection; when it has a username (and is named by
+  // its client id), the username must be the device's name too.
+  const IdentityRule& sdk_identity() const override;
+  std::optional<DownstreamTopic> downstream_topic(std::string_view topic) const override;
 
  private:
   // The device name `from` stands for, or "" when it has none.

@@ -11,16 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "dialects/identity_rule.h"
 #include "engine/events.h"
 
 namespace ota {
-
-// Who published a device message: dialects whose topics do not name the
-// device (CTWing) take its identity from here.
-struct DeviceConnection {
-  std::string_view client_id;
-  std::string_view username;
-};
 
 // A message for the broker to publish.
 struct OutboundMessage {
@@ -66,6 +60,15 @@ struct EncodeContext {
   std::string_view client_id;
 };
 
+// A topic only the plugin publishes on: a device's downstream OTA topic
+// (docs/security.md "Confidential downstream topics").
+struct DownstreamTopic {
+  // The device it is for; empty when every device of the dialect shares the
+  // topic (CTWing's /ota/upgrade), and only addressing tells them apart.
+  DeviceKey device;
+  bool shared() const { return device.device.empty(); }
+};
+
 class Dialect {
  public:
   virtual ~Dialect() = default;
@@ -84,6 +87,13 @@ class Dialect {
     (void)topic, (void)from;
     return std::nullopt;
   }
+  // Which connections speak for a device when plugin_opt_device_identity
+  // is left at its default: the identity the platform's device SDK
+  // connects with (DESIGN.md §10).
+  virtual const IdentityRule& sdk_identity() const = 0;
+  // `topic` (a topic name, no wildcards) as one of this dialect's
+  // downstream topics, if it is one.
+  virtual std::optional<DownstreamTopic> downstream_topic(std::string_view topic) const = 0;
   // The answer to an UpgradeQuery: the pending notification, or "none".
   // Dialects without device pull return an empty topic.
   virtual OutboundMessage encode_query_reply(const UpgradeQuery& query,

@@ -234,3 +234,21 @@ OutboundMessage TencentDialect::encode_notification(
 }
 
 }  // namespace ota
+
+namespace ota {
+
+const IdentityRule& TencentDialect::sdk_identity() const {
+  static const IdentityRule rule = IdentityRule::of({"{pk}{dn};*", "{pk}{dn}"}, {"{pk}{dn}"});
+  return rule;
+}
+
+std::optional<DownstreamTopic> TencentDialect::downstream_topic(std::string_view topic) const {
+  std::array<std::string_view, 2> levels;
+  if (!topic.starts_with(kUpdatePrefix) ||
+      !split_levels(topic.substr(kUpdatePrefix.size()), levels)) {
+    return std::nullopt;
+  }
+  return DownstreamTopic{{std::string(levels[0]), std::string(levels[1])}};
+}
+
+}  // namespace ota

@@ -34,6 +34,11 @@ class TencentDialect final : public Dialect {
   // $ota/update/{pid}/{dn}
   std::optional<DeviceKey> subscriber_device(
       std::string_view topic, const DeviceConnection& from) const override;
+  // Tencent's SDK: client id "{pid}{dn}", username
+  // "{pid}{dn};{sdkappid};{connid};{expiry}" (or "{pid}{dn}" as the
+  // certificate's CN with use_identity_as_username).
+  const IdentityRule& sdk_identity() const override;
+  std::optional<DownstreamTopic> downstream_topic(std::string_view topic) const override;
 };
 
 }  // namespace ota

@@ -151,3 +151,20 @@ std::optional<ProductConfig> ThingsPanelDialect::product_defaults(
 }
 
 }  // namespace ota
+
+namespace ota {
+
+const IdentityRule& ThingsPanelDialect::sdk_identity() const {
+  // The token is the device's name; the client id is the device's choice.
+  static const IdentityRule rule = IdentityRule::of({"{dn}"}, {});
+  return rule;
+}
+
+std::optional<DownstreamTopic> ThingsPanelDialect::downstream_topic(
+    std::string_view topic) const {
+  std::string_view token;
+  if (!match_token(topic, kUpgradePrefix, &token)) return std::nullopt;
+  return DownstreamTopic{{product_, std::string(token)}};
+}
+
+}  // namespace ota

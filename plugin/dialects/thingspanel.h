@@ -35,6 +35,9 @@ class ThingsPanelDialect final : public Dialect {
   // Its product decides success by progress 100 and fails devices that are
   // offline at push time (seed 004).
   std::optional<ProductConfig> product_defaults(const std::string& product) const override;
+  // ThingsPanel devices connect with the access token as their username.
+  const IdentityRule& sdk_identity() const override;
+  std::optional<DownstreamTopic> downstream_topic(std::string_view topic) const override;
 
  private:
   std::string product_;

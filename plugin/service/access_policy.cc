@@ -8,21 +8,26 @@ bool AccessPolicy::is_admin(const ClientInfo& client) const {
   for (const std::string& admin : options_.admins) {
     if (!client.username.empty() && client.username == admin) return true;
   }
-  for (const std::string& id : options_.admin_client_ids) {
-    if (!client.client_id.empty() && client.client_id == id) return true;
-  }
   return false;
 }
 
-std::string AccessPolicy::identity_problem(const DeviceKey& key,
+std::string AccessPolicy::identity_problem(const Dialect& dialect, const DeviceKey& key,
                                            const ClientInfo& client) const {
-  if (options_.device_identity == IdentitySource::kTopic) return "";
-  const bool by_client_id = options_.device_identity == IdentitySource::kClientId;
-  const std::string_view who = by_client_id ? client.client_id : client.username;
-  if (who == key.device || who == key.device + "&" + key.product) return "";
-  return std::string(by_client_id ? "client id '" : "username '") + std::string(who) +
-         "' may not speak for device " + key.device + " of product " + key.product +
-         " (plugin_opt_device_identity)";
+  const DeviceConnection from{client.client_id, client.username};
+  if (devices_.speaks_for(dialect, from, key)) return "";
+  return devices_.not_the_device(dialect, from, key);
+}
+
+TopicVerdict AccessPolicy::device_verdict(std::string_view topic, AclAccess access,
+                                          const ClientInfo& client) const {
+  TopicAccess a = TopicAccess::kRead;
+  switch (access) {
+    case AclAccess::kRead: a = TopicAccess::kRead; break;
+    case AclAccess::kWrite: a = TopicAccess::kWrite; break;
+    case AclAccess::kSubscribe: a = TopicAccess::kSubscribe; break;
+    case AclAccess::kUnsubscribe: a = TopicAccess::kUnsubscribe; break;
+  }
+  return devices_.check(topic, a, {client.client_id, client.username});
 }
 
 std::optional<AclVerdict> AccessPolicy::control_verdict(std::string_view topic, AclAccess access,

@@ -9,15 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "dialects/device_topic_policy.h"
 #include "engine/model.h"
 #include "service/broker_types.h"
 
 namespace ota {
 
 struct AccessOptions {
-  std::vector<std::string> admins;            // usernames
-  std::vector<std::string> admin_client_ids;  // client ids
-  IdentitySource device_identity = IdentitySource::kTopic;
+  std::vector<std::string> admins;  // usernames: mosquitto authenticates no client id
+  IdentityChoice device_identity;   // who speaks for a device
   IdentitySource living_app_identity = IdentitySource::kUsername;
   bool living_app = false;       // the /living/ota/ topics are served
   bool acl_allow_others = false; // answer for other topics: allow, else defer
@@ -25,14 +25,22 @@ struct AccessOptions {
 
 class AccessPolicy {
  public:
-  explicit AccessPolicy(AccessOptions options) : options_(std::move(options)) {}
+  // `dialects` (the enabled ones) are borrowed.
+  AccessPolicy(AccessOptions options, std::vector<const Dialect*> dialects)
+      : options_(std::move(options)),
+        devices_(std::move(dialects), options_.device_identity) {}
 
-  // An OTA admin: a listed username or client id (never an empty one).
+  // An OTA admin: a listed username (never an empty one).
   bool is_admin(const ClientInfo& client) const;
-  // Why `client` may not speak for `device` under plugin_opt_device_identity;
-  // empty when it may. The device's own name or Alibaba's
-  // "deviceName&productKey" is accepted.
-  std::string identity_problem(const DeviceKey& device, const ClientInfo& client) const;
+  // Why `client` may not speak for `device` of `dialect` under
+  // plugin_opt_device_identity (docs/security.md); empty when it may.
+  std::string identity_problem(const Dialect& dialect, const DeviceKey& device,
+                               const ClientInfo& client) const;
+  // The access check of a device OTA topic (downstream topics are the
+  // plugin's, and only the device's own connections read them); kNotOta
+  // for other topics.
+  TopicVerdict device_verdict(std::string_view topic, AclAccess access,
+                              const ClientInfo& client) const;
 
   // The ACL answer for $CONTROL/ota/: admins only (unsubscribing is always
   // allowed); nullopt for other topics.
@@ -54,6 +62,7 @@ class AccessPolicy {
 
  private:
   AccessOptions options_;
+  DeviceTopicPolicy devices_;
 };
 
 }  // namespace ota

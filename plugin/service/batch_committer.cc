@@ -6,6 +6,7 @@
 namespace ota {
 
 void BatchCommitter::commit(TimeMs now) {
+  now_ = now;
   const bool causes_messages = !caused_.empty();
   const bool interval_passed = now - last_sync_ >= sync_interval_ms_;
   if (store_.in_transaction()) {
@@ -33,12 +34,38 @@ void BatchCommitter::commit(TimeMs now) {
   }
 }
 
+std::string storage_advice(const std::string& what) {
+  if (what.find("MDB_MAP_FULL") != std::string::npos) {
+    return "the OTA database is full: raise plugin_opt_db_map_size_mb and restart the broker, "
+           "or delete finished jobs and unused packages; nothing was changed";
+  }
+  return "storage failure (" + what + "): nothing was changed; check the disk and the broker log";
+}
+
 void BatchCommitter::lose(const std::exception& e) {
   // Nothing of this batch reaches the disk, so nothing it caused may leave.
   store_.abort();
   counters_.store_errors++;
-  log_(LogLevel::kError, std::string("mosquitto-ota: storage failure, the last ") +
-       std::to_string(caused_.size()) + " outgoing messages are dropped: " + e.what());
+  const std::string why = storage_advice(e.what());
+  size_t answered = 0;
+  if (answer_lost_) {
+    for (const OutboundMessage& m : caused_) {
+      if (std::optional<OutboundMessage> answer = answer_lost_(m, why)) {
+        stateless_.push_back(std::move(*answer));
+        answered++;
+      }
+    }
+  }
+  // A full database fails every batch that writes: one line per interval.
+  lost_unlogged_++;
+  if (now_ - last_lost_log_ >= kLostLogIntervalMs) {
+    log_(LogLevel::kError, "mosquitto-ota: " + std::to_string(lost_unlogged_) +
+         " batch(es) lost since the last report, the last with " +
+         std::to_string(caused_.size()) + " outgoing messages (" + std::to_string(answered) +
+         " control replies turned into errors): " + why + " [" + e.what() + "]");
+    last_lost_log_ = now_;
+    lost_unlogged_ = 0;
+  }
   caused_.clear();
   caused_arrivals_ns_.clear();
   notified_.clear();

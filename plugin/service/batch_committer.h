@@ -17,6 +17,8 @@
 
 #include <exception>
 #include <functional>
+#include <optional>
+#include <string>
 #include <set>
 #include <utility>
 #include <vector>
@@ -28,6 +30,10 @@
 #include "service/monitoring.h"
 
 namespace ota {
+
+// What the operator should change after a storage failure `what` (the
+// error answers of control commands and the log say it).
+std::string storage_advice(const std::string& what);
 
 class BatchCommitter {
  public:
@@ -58,12 +64,21 @@ class BatchCommitter {
     return notified_.insert({device, job}).second;
   }
 
+  // The time of what happens now (the log of lost batches is paced by it).
+  void at(TimeMs now) { now_ = now; }
   // Commits the open batch (durable when it caused messages or the sync
   // interval passed), or syncs an unsynced commit once the interval passed.
   // Throws StoreError: call lose() then.
   void commit(TimeMs now);
-  // The batch failed: abort it, drop the messages it caused, count and log.
+  // The batch failed: abort it, drop the messages it caused, count and log
+  // (one line per kLostLogIntervalMs, with the number of batches lost).
+  // Messages the answerer turns into an error answer (control replies)
+  // still leave, unsynced: they record nothing.
   void lose(const std::exception& e);
+  using LostAnswerer =
+      std::function<std::optional<OutboundMessage>(const OutboundMessage&, const std::string& why)>;
+  void set_lost_answerer(LostAnswerer answerer) { answer_lost_ = std::move(answerer); }
+  static constexpr TimeMs kLostLogIntervalMs = 10'000;
   // Ends the batch: the messages to publish now, caused ones first.
   std::vector<OutboundMessage> take();
 
@@ -94,6 +109,11 @@ class BatchCommitter {
   uint64_t notifications_ = 0;  // among caused_
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;
+  LostAnswerer answer_lost_;
+  TimeMs now_ = 0;             // of the last commit(): the batch's time
+  TimeMs last_lost_log_ = -kLostLogIntervalMs;
+  uint64_t lost_unlogged_ = 0;  // lost batches since the last log line
+
   // Metrics (measure_with); timings_ null: off.
   MonotonicClock clock_;
   ServiceTimings* timings_ = nullptr;

@@ -27,9 +27,16 @@ MessageVerdict BlockDownloadServer::handle(const DeviceKey& device, std::string_
     OutboundMessage reply;
     reply.topic = block_reply_topic(device);
     reply.payload = encode_block_error(request, code, why);
-    outbox_.send(device, std::move(reply), DeviceOutbox::Timing::kStateless);
+    outbox_.reply(client, std::move(reply), DeviceOutbox::Timing::kStateless);
     return pass;
   };
+  // Only the device's own connection is answered at all: the reply topic
+  // is the device's.
+  const std::string spoofed = access_.identity_problem(dialect_, device, client);
+  if (!spoofed.empty()) {
+    rejections_.reject(topic, client, spoofed, now);
+    return MessageVerdict::kDrop;  // no reply: the topic's device did not ask
+  }
   if (payload.size() > options_.max_payload_bytes) {
     return refuse(kBlockBadRequest, "payload of " + std::to_string(payload.size()) +
                                         " bytes exceeds plugin_opt_max_payload_bytes " +
@@ -38,11 +45,6 @@ MessageVerdict BlockDownloadServer::handle(const DeviceKey& device, std::string_
   std::string error;
   if (!parse_block_request(device, payload, &request, &error)) {
     return refuse(kBlockBadRequest, error);
-  }
-  const std::string spoofed = access_.identity_problem(device, client);
-  if (!spoofed.empty()) {
-    rejections_.reject(topic, client, spoofed, now);
-    return MessageVerdict::kDrop;  // no reply: the topic's device did not ask
   }
   const std::string who = device.product + "/" + device.device;
   try {
@@ -90,7 +92,7 @@ MessageVerdict BlockDownloadServer::handle(const DeviceKey& device, std::string_
     reply.topic = block_reply_topic(device);
     reply.payload = encode_block_reply(request, request.offset, block.value(), file->size);
     // Only the download figures change: no reason to sync before it leaves.
-    outbox_.send(device, std::move(reply), DeviceOutbox::Timing::kStateless);
+    outbox_.reply(client, std::move(reply), DeviceOutbox::Timing::kStateless);
     downloads_.count(device, std::to_string(active->job.package_id), size,
                      request.offset + size == file->size);
   } catch (const StoreError& e) {

@@ -1,7 +1,10 @@
 // The one path of every message to a device: notifications, query replies,
-// dialect replies and MQTT firmware blocks all leave through send(), which
-// hands them to the batch (after its commit, or stateless). How a device
-// message is addressed is decided here and nowhere else.
+// dialect replies and MQTT firmware blocks all leave through send() or
+// reply(), which hand them to the batch (after its commit, or stateless).
+// How a device message is addressed is decided here and nowhere else: to
+// the client id of each of the device's own connections (docs/security.md),
+// never to subscribers, so no other client's filter matches it and a device
+// that never subscribes (Alibaba LinkSDK 4.x) still gets it.
 #pragma once
 
 #include "engine/engine.h"
@@ -25,9 +28,12 @@ class DeviceOutbox {
       : batch_(batch), presence_(presence), dialects_(dialects), links_(links),
         engine_(engine), log_(log) {}
 
-  // Queues `m` for `device`. False, nothing queued, when the message has no
-  // topic (the dialect cannot address the device).
+  // Queues a copy of `m` for each open connection of `device`. False,
+  // nothing queued, when the message has no topic or the device has no
+  // open connection of its own.
   bool send(const DeviceKey& device, OutboundMessage m, Timing timing = Timing::kAfterCommit);
+  // Queues `m` for the connection that asked (a reply to its request).
+  bool reply(const ClientInfo& asker, OutboundMessage m, Timing timing = Timing::kAfterCommit);
   // The engine's notifications, each encoded by its product's dialect with
   // its download link; a device is told of a job once per batch.
   void send_notifications(Outbox& out);
@@ -46,6 +52,8 @@ class DeviceOutbox {
   Engine& engine_;
   const Logger& log_;
   std::string client_id_;  // backs the last context()
+
+  void queue(OutboundMessage m, Timing timing);
 };
 
 }  // namespace ota

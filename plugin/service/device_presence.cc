@@ -51,4 +51,15 @@ std::string DevicePresence::client_id(const DeviceKey& device) const {
   return it == devices_.end() ? "" : it->second.back().client_id;
 }
 
+std::vector<std::string> DevicePresence::client_ids(const DeviceKey& device) const {
+  std::vector<std::string> ids;
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return ids;
+  for (const Connection& c : it->second) {
+    if (c.client_id.empty() || std::find(ids.begin(), ids.end(), c.client_id) != ids.end()) continue;
+    ids.push_back(c.client_id);
+  }
+  return ids;
+}
+
 }  // namespace ota

@@ -34,6 +34,9 @@ class DevicePresence final : public Presence {
   bool is_online(const DeviceKey& device) const override;
   // The client id of the device's most recent connection, "" if offline.
   std::string client_id(const DeviceKey& device) const;
+  // The client ids of all the device's open connections, each once, most
+  // recent last (every one gets a copy of a message to the device).
+  std::vector<std::string> client_ids(const DeviceKey& device) const;
   size_t online_count() const { return devices_.size(); }
 
  private:

@@ -24,11 +24,12 @@ void RejectionLog::reject(std::string_view topic, const ClientInfo& client,
   const LogThrottle::Admission a = throttle_.admit(now);
   if (a.suppressed > 0) {
     log_(LogLevel::kWarning, "mosquitto-ota: " + std::to_string(a.suppressed) +
-         " more rejected messages were not logged");
+         " more rejected " + what_ + "s were not logged");
   }
   if (!a.write) return;
-  log_(LogLevel::kWarning, "mosquitto-ota: rejected message on '" + std::string(topic) +
-       "' from client '" + std::string(client.client_id) + "': " + reason);
+  log_(LogLevel::kWarning, "mosquitto-ota: rejected " + what_ + " on '" + std::string(topic) +
+       "' from client '" + std::string(client.client_id) + "' (username '" +
+       std::string(client.username) + "'): " + reason);
 }
 
 }  // namespace ota

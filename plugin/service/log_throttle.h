@@ -35,14 +35,16 @@ class LogThrottle {
 class RejectionLog {
  public:
   static constexpr uint32_t kLinesPerSecond = 20;
-  RejectionLog(const Logger& log, uint64_t& counter)
-      : log_(log), counter_(counter), throttle_(kLinesPerSecond) {}
+  // `what` names what is refused in the log lines ("message", "access").
+  RejectionLog(const Logger& log, uint64_t& counter, std::string what = "message")
+      : log_(log), counter_(counter), what_(std::move(what)), throttle_(kLinesPerSecond) {}
   void reject(std::string_view topic, const ClientInfo& client, const std::string& reason,
               TimeMs now);
 
  private:
   const Logger& log_;
   uint64_t& counter_;
+  std::string what_;
   LogThrottle throttle_;
 };
 

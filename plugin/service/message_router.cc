@@ -55,20 +55,24 @@ MessageVerdict MessageRouter::on_device_message(std::string_view topic, std::str
                          u_.dialects.names_joined() + ")", now);
     return passed();
   }
-  // The platform's own answers (Tencent's report_version_rsp, Alibaba's
-  // error replies) leave whatever the engine decides.
-  for (OutboundMessage& reply : parsed.replies) {
-    u_.outbox.send(device_of(parsed.event), std::move(reply));
-  }
   if (parsed.kind == ParseOutcome::Kind::kMalformed) {
+    // Alibaba answers a bad request on the device's reply topic: only to a
+    // connection that may read it.
+    for (OutboundMessage& reply : parsed.replies) {
+      if (u_.access.device_verdict(reply.topic, AclAccess::kRead, client).refused()) continue;
+      u_.outbox.reply(client, std::move(reply));
+    }
     u_.rejections.reject(topic, client, parsed.error, now);
     return passed();
   }
-  const std::string spoofed = u_.access.identity_problem(device_of(parsed.event), client);
+  const std::string spoofed = u_.access.identity_problem(*dialect, device_of(parsed.event), client);
   if (!spoofed.empty()) {
     u_.rejections.reject(topic, client, spoofed, now);
     return MessageVerdict::kDrop;  // never deliver a spoofed device message
   }
+  // The platform's own answers (Tencent's report_version_rsp) leave
+  // whatever the engine decides, to the connection that spoke.
+  for (OutboundMessage& reply : parsed.replies) u_.outbox.reply(client, std::move(reply));
   try {
     handle_event(*dialect, parsed, topic, client, now);
   } catch (const StoreError& e) {
@@ -115,7 +119,7 @@ void MessageRouter::handle_event(const Dialect& dialect, ParseOutcome& parsed,
     if (pending && !u_.outbox.links().resolve(*pending, config)) pending.reset();
     OutboundMessage reply = dialect.encode_query_reply(
         *query, parsed.message_id, pending ? &*pending : nullptr, u_.outbox.context(key, config));
-    u_.outbox.send(key, std::move(reply));  // dialects without pull give no topic
+    u_.outbox.reply(client, std::move(reply));  // dialects without pull give no topic
   }
 }
 
@@ -137,25 +141,22 @@ void MessageRouter::handle_app_request(std::string_view topic, std::string_view 
   }
 }
 
-void MessageRouter::on_subscription(std::string_view topic, bool subscribe,
+void MessageRouter::on_subscription(const DeviceKey& device, bool subscribe,
                                     const ClientInfo& client, TimeMs now) {
-  for (const auto& d : u_.dialects.all()) {
-    std::optional<DeviceKey> device =
-        d->subscriber_device(topic, {client.client_id, client.username});
-    if (!device) continue;
-    if (!subscribe) {
-      u_.presence.unsubscribed(*device, client.handle);
-    } else if (u_.presence.record_connection(*device, client.handle, client.client_id) ==
-               DevicePresence::Arrival::kCameOnline) {
-      try {
-        Outbox out;
-        u_.engine.on_device_online(*device, now, out);
-        u_.outbox.send_notifications(out);
-      } catch (const StoreError& e) {
-        u_.batch.lose(e);
-      }
-    }
+  if (!subscribe) {
+    u_.presence.unsubscribed(device, client.handle);
     return;
+  }
+  if (u_.presence.record_connection(device, client.handle, client.client_id) !=
+      DevicePresence::Arrival::kCameOnline) {
+    return;
+  }
+  try {
+    Outbox out;
+    u_.engine.on_device_online(device, now, out);
+    u_.outbox.send_notifications(out);
+  } catch (const StoreError& e) {
+    u_.batch.lose(e);
   }
 }
 
@@ -186,6 +187,14 @@ void MessageRouter::on_control(std::string_view payload, const ClientInfo& clien
     u_.batch.after_commit(std::move(reply));
   } catch (const StoreError& e) {
     u_.batch.lose(e);
+    // Answered all the same: an error that says what to change. It records
+    // nothing, so it need not wait for a commit.
+    OutboundMessage reply;
+    reply.topic = std::string(kControlResponseTopic);
+    reply.payload = failed_request_response(payload, storage_advice(e.what()));
+    reply.qos = 1;
+    reply.client_id = std::string(client.client_id);
+    u_.batch.stateless(std::move(reply));
   }
 }
 

@@ -52,9 +52,10 @@ class MessageRouter {
 
   MessageVerdict on_message(std::string_view topic, std::string_view payload,
                             const ClientInfo& client, TimeMs now);
-  // A subscription (or unsubscription) to a topic that may be a device's
-  // notification topic: presence, and a waiting push that can leave now.
-  void on_subscription(std::string_view topic, bool subscribe, const ClientInfo& client,
+  // The device's own connection subscribed to (or unsubscribed from) its
+  // downstream topic (AccessPolicy::device_verdict said so): presence, and
+  // a waiting push that can leave now.
+  void on_subscription(const DeviceKey& device, bool subscribe, const ClientInfo& client,
                        TimeMs now);
   // A $CONTROL/ota/v1 payload, answered to its client after the commit.
   void on_control(std::string_view payload, const ClientInfo& client, TimeMs now);

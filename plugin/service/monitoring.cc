@@ -74,6 +74,7 @@ std::vector<OutboundMessage> SysPublisher::messages(const MonitoringFigures& fig
   out.push_back(sys_message("control/commands", c.control_commands));
   out.push_back(sys_message("control/errors", c.control_errors));
   out.push_back(sys_message("control/refused", c.control_refused));
+  out.push_back(sys_message("access/refused", c.access_refused));
   out.push_back(sys_message("store/errors", c.store_errors));
   out.push_back(sys_message("store/syncs", c.store_syncs));
   if (figures.downloads) {

@@ -23,6 +23,7 @@ struct ServiceCounters {
   uint64_t control_commands = 0;
   uint64_t control_errors = 0;
   uint64_t control_refused = 0;     // $CONTROL/ota access denied to non-admins
+  uint64_t access_refused = 0;      // device OTA topic accesses refused (docs/security.md)
   uint64_t store_errors = 0;        // batches lost to a storage failure
   uint64_t store_syncs = 0;         // durable commits (fsync) of batches
   uint64_t downloads_completed = 0; // HTTP responses or MQTT blocks that reached the file's end

@@ -1,6 +1,7 @@
 #include "service/ota_service.h"
 
 #include "app/living_app.h"
+#include "control/control_api.h"
 #include "delivery/firmware_store.h"
 #include "delivery/http_loader.h"
 #include "delivery/signed_url.h"
@@ -22,8 +23,13 @@ EngineOptions engine_options(const PluginOptions& options, const DialectSet& dia
 }
 
 AccessOptions access_options(const PluginOptions& o) {
-  return {o.admins, o.admin_client_ids, o.device_identity, o.living_app_identity, o.living_app,
-          o.acl_allow_others};
+  return {o.admins, o.device_identity, o.living_app_identity, o.living_app, o.acl_allow_others};
+}
+
+std::vector<const Dialect*> dialect_pointers(const DialectSet& dialects) {
+  std::vector<const Dialect*> out;
+  for (const auto& d : dialects.all()) out.push_back(d.get());
+  return out;
 }
 
 }  // namespace
@@ -43,8 +49,9 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
       metrics_http_(std::move(parts.metrics_http)),
       dialects_(options.default_dialect, options.dialects, options.dialect, options.aliyun_code),
       engine_(*store_, engine_options(options, dialects_), &presence_),
-      access_(access_options(options)),
+      access_(access_options(options), dialect_pointers(dialects_)),
       rejections_(log_, counters_.messages_rejected),
+      refusals_(log_, counters_.access_refused, "access"),
       batch_(*store_, options.sync_interval_ms, counters_, log_,
              [this] { engine_.invalidate_caches(); }),
       links_(signer_.get(), options.http_public_url, options.url_expiry_s, log_),
@@ -69,22 +76,36 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
                    : nullptr),
       upload_expiry_(firmware_.get(), options.upload_expiry_s, log_) {
   if (metrics_) batch_.measure_with(parts.clock, metrics_->timings());
+  // A control reply of a lost batch becomes an error that says what to
+  // change (a full database), instead of silence.
+  batch_.set_lost_answerer(
+      [](const OutboundMessage& m, const std::string& why) -> std::optional<OutboundMessage> {
+        if (m.topic != kControlResponseTopic) return std::nullopt;
+        std::optional<std::string> failed = failed_response(m.payload, why);
+        if (!failed) return std::nullopt;
+        OutboundMessage answer = m;
+        answer.payload = std::move(*failed);
+        return answer;
+      });
 }
 
 OtaService::~OtaService() { close(); }
 
 MessageVerdict OtaService::on_message(std::string_view topic, std::string_view payload,
                                       const ClientInfo& client, TimeMs now) {
+  batch_.at(now);
   const BatchCommitter::DeviceMessageScope timed(batch_);  // what it causes is timed from here
   return router_.on_message(topic, payload, client, now);
 }
 
 void OtaService::on_control(std::string_view payload, const ClientInfo& client, TimeMs now) {
+  batch_.at(now);
   router_.on_control(payload, client, now);
 }
 
 AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
                                      const ClientInfo& client, TimeMs now) {
+  batch_.at(now);
   if (std::optional<AclVerdict> v = access_.app_verdict(topic, access)) return *v;
   if (std::optional<AclVerdict> v = access_.control_verdict(topic, access, client)) {
     if (*v == AclVerdict::kDeny) {
@@ -96,11 +117,17 @@ AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
     }
     return *v;
   }
-  if (access == AclAccess::kSubscribe || access == AclAccess::kUnsubscribe) {
+  const TopicVerdict device = access_.device_verdict(topic, access, client);
+  if (device.refused()) {
+    refusals_.reject(topic, client, device.reason, now);
+    return AclVerdict::kDeny;
+  }
+  if (device.listening) {
     // A device that subscribes while notified is told again: timed too.
     const BatchCommitter::DeviceMessageScope timed(batch_);
-    router_.on_subscription(topic, access == AclAccess::kSubscribe, client, now);
+    router_.on_subscription(*device.listening, access == AclAccess::kSubscribe, client, now);
   }
+  // Allowed OTA topics as any other: never more than other ACLs allow.
   return access_.other_topics_verdict();
 }
 
@@ -111,6 +138,7 @@ int OtaService::http_port() const { return http_ ? http_->port() : 0; }
 int OtaService::metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
 std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
+  batch_.at(now);
   try {
     downloads_.drain_http_events();
     Outbox out;

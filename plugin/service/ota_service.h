@@ -126,6 +126,7 @@ class OtaService {
   Engine engine_;
   AccessPolicy access_;
   RejectionLog rejections_;
+  RejectionLog refusals_;  // device OTA topic accesses
   BatchCommitter batch_;
   DownloadLinks links_;
   DeviceOutbox outbox_;

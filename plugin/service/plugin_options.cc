@@ -54,14 +54,10 @@ std::string join(const std::vector<std::string>& v) {
 }  // namespace
 
 std::string PluginOptions::describe() const {
-  const char* identity = device_identity == IdentitySource::kClientId   ? "clientid"
-                         : device_identity == IdentitySource::kUsername ? "username"
-                                                                        : "none";
   return "db_path=" + db_path + " admins=" + (admins.empty() ? "(none)" : join(admins)) +
-         " admin_client_ids=" + (admin_client_ids.empty() ? "(none)" : join(admin_client_ids)) +
          " default_dialect=" + default_dialect + " dialects=" + (dialects.empty() ? default_dialect : join(dialects)) +
          " acl_default=" + (acl_allow_others ? "allow" : "defer") +
-         " device_identity=" + identity + " aliyun_code=" + aliyun_code +
+         " device_identity=" + device_identity.describe() + " aliyun_code=" + aliyun_code +
          " thingspanel_product=" + dialect.thingspanel_product +
          " ctwing_product=" + dialect.ctwing_product + " ctwing_identity=" +
          (dialect.ctwing_identity == IdentitySource::kUsername ? "username" : "clientid") +
@@ -113,7 +109,11 @@ Result<PluginOptions> parse_plugin_options(
       {"db_path", [&](const std::string& v) { o.db_path = v; return std::string(); }},
       {"admins", [&](const std::string& v) { o.admins = split_list(v); return std::string(); }},
       {"admin_client_ids",
-       [&](const std::string& v) { o.admin_client_ids = split_list(v); return std::string(); }},
+       [&](const std::string&) -> std::string {
+         return "was removed: mosquitto does not authenticate client ids, so anyone could "
+                "claim an admin's; name admins by username in plugin_opt_admins (a password "
+                "file, dynamic security or use_identity_as_username authenticates them)";
+       }},
       {"dialects",
        [&](const std::string& v) -> std::string {
          o.dialects = split_list(v);
@@ -124,16 +124,19 @@ Result<PluginOptions> parse_plugin_options(
        }},
       {"acl_default",
        [&](const std::string& v) -> std::string {
-         if (v != "allow" && v != "defer") return "must be allow or defer";
-         o.acl_allow_others = v == "allow";
+         if (v == "auto") o.acl_default = AclDefault::kAuto;
+         else if (v == "allow") o.acl_default = AclDefault::kAllow;
+         else if (v == "defer") o.acl_default = AclDefault::kDefer;
+         else return "must be auto, allow or defer";
+         // As stated until the broker's configuration is checked at start.
+         o.acl_allow_others = o.acl_default == AclDefault::kAllow;
          return "";
        }},
       {"device_identity",
        [&](const std::string& v) -> std::string {
-         if (v == "none") o.device_identity = IdentitySource::kTopic;
-         else if (v == "clientid") o.device_identity = IdentitySource::kClientId;
-         else if (v == "username") o.device_identity = IdentitySource::kUsername;
-         else return "must be none, clientid or username";
+         Result<IdentityChoice> choice = IdentityChoice::parse(v);
+         if (!choice) return choice.error();
+         o.device_identity = std::move(choice.value());
          return "";
        }},
       {"default_dialect",

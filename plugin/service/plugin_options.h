@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "brokerconf/broker_config.h"
+#include "dialects/identity_rule.h"
 #include "dialects/registry.h"
 #include "engine/model.h"
 #include "engine/result.h"
@@ -17,14 +19,15 @@ namespace ota {
 struct PluginOptions {
   std::string db_path;                  // required: the LMDB directory
   std::vector<std::string> admins;      // usernames allowed on $CONTROL/ota/#
-  std::vector<std::string> admin_client_ids;  // ... and client ids
   std::string default_dialect = std::string(kDefaultDialectName);
   std::vector<std::string> dialects;    // enabled besides default_dialect
-  // ACL answer for topics that are not the plugin's: "allow" (no other ACL
-  // configured) or "defer" (let acl_file / other plugins decide).
+  // ACL answer for topics that are not the plugin's, as stated ("auto":
+  // decided from the broker's configuration at start, brokerconf/).
+  AclDefault acl_default = AclDefault::kAuto;
+  // The decided answer: allow (no other ACL configured) or defer.
   bool acl_allow_others = false;
-  // Whose topics a client may publish to: "none", "clientid", "username".
-  IdentitySource device_identity = IdentitySource::kTopic;
+  // Which connections speak for a device (plugin_opt_device_identity).
+  IdentityChoice device_identity;
   std::string aliyun_code = "200";      // "200" SagooIOT, "1000" Alibaba
   DialectOptions dialect;               // thingspanel/ctwing product, identity
   int64_t sys_interval_s = 10;          // 0 disables $SYS/broker/ota/#

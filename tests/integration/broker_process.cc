@@ -131,6 +131,16 @@ std::string BrokerProcess::expand(const std::string& text) const {
 
 void BrokerProcess::write_config() const {
   std::ofstream conf(config_path(), std::ios::trunc);
+  if (!options_.config_text.empty()) {
+    std::string text = expand(options_.config_text);
+    const std::string port = "{port}";
+    for (size_t pos = text.find(port); pos != std::string::npos; pos = text.find(port, pos)) {
+      text.replace(pos, port.size(), std::to_string(port_));
+    }
+    conf << text;
+    if (!conf) throw std::runtime_error("cannot write " + config_path());
+    return;
+  }
   conf << "per_listener_settings false\n"
        << "listener " << port_ << " 127.0.0.1\n"
        << "allow_anonymous true\n"

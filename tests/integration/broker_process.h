@@ -31,6 +31,10 @@ struct BrokerOptions {
   std::map<std::string, std::string> plugin_opts = default_plugin_opts();
   // Free-form lines appended to mosquitto.conf.
   std::vector<std::string> extra_config;
+  // When not empty: the whole mosquitto.conf, written instead of the
+  // generated one ("{dir}" and "{port}" replaced), e.g. a shipped config
+  // file. It must log to {dir}/mosquitto.log and listen on {port}.
+  std::string config_text;
   // Create <dir>/db before the first start (the default db_path).
   bool create_db_dir = true;
 

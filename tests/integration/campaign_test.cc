@@ -25,7 +25,13 @@ std::string device_name(int i) {
 class CampaignTest : public OtaBrokerTest {
  protected:
   // One MQTT connection speaks for the whole fleet: aliyun devices are
-  // named by their topics, so the plugin sees 200 devices.
+  // named by their topics, so the plugin sees 200 devices. That needs
+  // plugin_opt_device_identity none (identity binding is security_test's).
+  BrokerOptions broker_options() override {
+    BrokerOptions o;
+    o.plugin_opts["device_identity"] = "none";
+    return o;
+  }
   void SetUp() override {
     OtaBrokerTest::SetUp();
     ASSERT_TRUE(fleet_.connect(broker().port(), "fleet"));

@@ -12,12 +12,19 @@ std::atomic<unsigned> g_client_counter{0};
 
 testing::AssertionResult ControlClient::connect(int port, std::optional<std::string> username,
                                                 const std::string& client_id) {
+  ConnectOptions options;
+  options.username = std::move(username);
+  return connect(port, options, client_id);
+}
+
+testing::AssertionResult ControlClient::connect(int port, const ConnectOptions& options,
+                                                const std::string& client_id) {
   unsigned n = ++g_client_counter;
   std::string id = client_id.empty() ? "ctl-" + std::to_string(::getpid()) + "-" +
                                            std::to_string(n)
                                      : client_id;
   id_prefix_ = id + "-";
-  auto r = mqtt_.connect(port, id, std::move(username));
+  auto r = mqtt_.connect(port, id, options);
   if (!r) return r;
   return mqtt_.subscribe(kControlResponseTopic, 1);
 }

@@ -22,6 +22,9 @@ class ControlClient {
   // to the response topic.
   testing::AssertionResult connect(int port, std::optional<std::string> username = "admin",
                                    const std::string& client_id = "");
+  // The same with full connect options (password, TLS).
+  testing::AssertionResult connect(int port, const ConnectOptions& options,
+                                   const std::string& client_id = "");
 
   // Sends one command: `fields` is a JSON object text with the command's
   // fields (without "command" and "correlationData"). Waits for the response

@@ -67,7 +67,8 @@ class DialectAliyunPullTest : public DialectTest {
   // An Alibaba device: subscribed to its upgrade topic and get_reply.
   std::unique_ptr<MqttClient> connect_device(const std::string& pk, const std::string& dn) {
     auto c = std::make_unique<MqttClient>();
-    EXPECT_TRUE(c->connect(broker().port(), dn + "&" + pk));
+    // As Alibaba's SDK 3.x connects: client id {pk}.{dn}|...|, username {dn}&{pk}.
+    EXPECT_TRUE(c->connect(broker().port(), pk + "." + dn + "|securemode=2|", dn + "&" + pk));
     EXPECT_TRUE(c->subscribe(upgrade_topic(pk, dn), 1));
     EXPECT_TRUE(c->subscribe(get_reply_topic(pk, dn), 1));
     return c;
@@ -318,7 +319,7 @@ TEST_F(DialectAliyunPullTest, SdkWildcardSubscriptionMakesItsDeviceOnline) {
   const std::string dn = "sdk4";
   {
     MqttClient once;  // registers the device, then leaves: offline
-    ASSERT_TRUE(once.connect(broker().port(), "boot"));
+    ASSERT_TRUE(once.connect(broker().port(), std::string(kSagoo) + "." + dn));
     ASSERT_TRUE(once.publish(inform_topic(kSagoo, dn), R"({"id":"1","params":{"version":"1.0"}})"));
   }
   ASSERT_TRUE(wait_online(kSagoo, dn, false));

@@ -137,10 +137,21 @@ TEST_F(DialectTencentTest, SeedExchangeSucceeds) {
   EXPECT_TRUE(dev->no_message(update_topic(dn), 150ms)) << "unexpected message after success";
 }
 
+// One connection speaks for a whole fleet below: that needs
+// plugin_opt_device_identity none (identity binding is security_test's).
+class DialectTencentFleetTest : public DialectTencentTest {
+ protected:
+  BrokerOptions broker_options() override {
+    BrokerOptions o = DialectTencentTest::broker_options();
+    o.plugin_opts["device_identity"] = "none";
+    return o;
+  }
+};
+
 // "fail" with a result_code once the download finished (burning): the
 // mapped failure step and reason, the device's own code and message kept as
 // the task's detail and in its history.
-TEST_F(DialectTencentTest, FailResultCodesMapToReasons) {
+TEST_F(DialectTencentFleetTest, FailResultCodesMapToReasons) {
   struct Case {
     std::string dn;
     std::string payload;

@@ -57,7 +57,8 @@ class DialectThingsPanelTest : public DialectTest {
   // A ThingsPanel device: any client id, listening on its token's upgrade topic.
   std::unique_ptr<MqttClient> connect_device(const std::string& token) {
     auto c = std::make_unique<MqttClient>();
-    EXPECT_TRUE(c->connect(broker().port(), "tp-client-" + token));
+    // As ThingsPanel devices connect: the access token as the username.
+    EXPECT_TRUE(c->connect(broker().port(), "tp-client-" + token, token));
     EXPECT_TRUE(c->subscribe(upgrade_topic(token), 1));
     return c;
   }

@@ -129,7 +129,9 @@ class MqttBlockDownloadTest : public DialectTest {
   // A device with the SDK's subscriptions: upgrade and download_reply.
   std::unique_ptr<MqttClient> connect_device(const std::string& dn) {
     auto c = std::make_unique<MqttClient>();
-    EXPECT_TRUE(c->connect(broker().port(), dn + "&" + kPk));
+    // As Alibaba's SDK connects: client id {pk}.{dn}|...|, username {dn}&{pk}.
+    EXPECT_TRUE(c->connect(broker().port(), std::string(kPk) + "." + dn + "|securemode=2|",
+                           dn + "&" + kPk));
     EXPECT_TRUE(c->subscribe(upgrade_topic(dn), 1));
     EXPECT_TRUE(c->subscribe(reply_topic(dn), 1));
     EXPECT_TRUE(c->publish(std::string("/ota/device/inform/") + kPk + "/" + dn,

@@ -104,6 +104,13 @@ testing::AssertionResult MqttClient::connect(int port, const std::string& client
     mosquitto_username_pw_set(mosq_, options.username->c_str(),
                               options.password ? options.password->c_str() : nullptr);
   }
+  if (options.cafile) {
+    const int tls = mosquitto_tls_set(mosq_, options.cafile->c_str(), nullptr, nullptr, nullptr,
+                                      nullptr);
+    if (tls != MOSQ_ERR_SUCCESS) {
+      return testing::AssertionFailure() << "mosquitto_tls_set: " << mosquitto_strerror(tls);
+    }
+  }
   int rc = mosquitto_connect(mosq_, "127.0.0.1", port, options.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     return testing::AssertionFailure() << "client '" << client_id << "': connect to port "

@@ -36,6 +36,8 @@ struct ConnectOptions {
   int protocol_version = MQTT_PROTOCOL_V311;
   int keepalive_s = 60;
   std::chrono::milliseconds timeout = kDefaultTimeout;
+  // TLS: the CA that signed the broker's certificate (hostname checked).
+  std::optional<std::string> cafile;
 };
 
 class MqttClient {

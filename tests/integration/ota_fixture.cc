@@ -10,6 +10,8 @@ std::string log_tail(const BrokerProcess& broker, size_t bytes) {
 
 void OtaBrokerTest::SetUp() {
   broker_ = std::make_unique<BrokerProcess>(broker_options());
+  before_start(*broker_);
+  if (HasFatalFailure()) return;
   const std::string error = broker_->start();
   ASSERT_EQ(error, "") << "broker with the OTA plugin did not start";
   ASSERT_TRUE(connect_admin());
@@ -33,7 +35,7 @@ void OtaBrokerTest::TearDown() {
 
 testing::AssertionResult OtaBrokerTest::connect_admin() {
   admin_ = std::make_unique<ControlClient>();
-  auto r = admin_->connect(broker_->port(), "admin");
+  auto r = admin_->connect(broker_->port(), admin_connect_options());
   if (!r) return r;
   if (api_) {
     api_->set_control(*admin_);

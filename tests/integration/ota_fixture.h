@@ -18,6 +18,15 @@ class OtaBrokerTest : public ::testing::Test {
  protected:
   // Options for the broker; override to change them before SetUp starts it.
   virtual BrokerOptions broker_options() { return {}; }
+  // Runs between creating the broker's directory and starting it (files
+  // its configuration names: password files, certificates).
+  virtual void before_start(BrokerProcess& broker) { (void)broker; }
+  // How the admin control client connects.
+  virtual ConnectOptions admin_connect_options() {
+    ConnectOptions o;
+    o.username = "admin";
+    return o;
+  }
 
   void SetUp() override;
   void TearDown() override;

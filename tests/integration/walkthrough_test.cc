@@ -10,7 +10,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
-using WalkthroughTest = OtaBrokerTest;
+// As the quick start runs it: plugin_opt_device_identity none, so that the
+// mosquitto_pub/mosquitto_sub clients (client ids of their own, no
+// username) may speak for d1.
+class WalkthroughTest : public OtaBrokerTest {
+ protected:
+  BrokerOptions broker_options() override {
+    BrokerOptions o;
+    o.plugin_opts["device_identity"] = "none";
+    return o;
+  }
+};
 
 // mosquitto_pub: connect, publish once, disconnect.
 testing::AssertionResult pub_once(int port, const std::string& topic, const std::string& payload) {

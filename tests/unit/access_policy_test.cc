@@ -2,32 +2,43 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
+#include "dialects/registry.h"
+
 namespace ota {
 namespace {
 
 int conn = 0;
 
+// The enabled dialects of these tests: aliyun only.
+struct Dialects {
+  std::unique_ptr<Dialect> aliyun = make_dialect("aliyun", DialectOptions{});
+  std::vector<const Dialect*> all() const { return {aliyun.get()}; }
+};
+const Dialects kDialects;
+
+AccessPolicy policy(AccessOptions o) { return AccessPolicy(std::move(o), kDialects.all()); }
+
 AccessOptions with_admins() {
   AccessOptions o;
   o.admins = {"ops"};
-  o.admin_client_ids = {"console"};
   return o;
 }
 
-TEST(AccessPolicy, AdminsByUsernameOrClientIdNeverByEmptyName) {
-  AccessPolicy p(with_admins());
+TEST(AccessPolicy, AdminsByUsernameNeverByClientIdOrEmptyName) {
+  AccessPolicy p = policy(with_admins());
   EXPECT_TRUE(p.is_admin({&conn, "any", "ops"}));
-  EXPECT_TRUE(p.is_admin({&conn, "console", ""}));
-  EXPECT_FALSE(p.is_admin({&conn, "ops", "console"}));  // names swapped
+  EXPECT_FALSE(p.is_admin({&conn, "ops", "eve"}));  // an admin's name as client id
+  EXPECT_FALSE(p.is_admin({&conn, "ops", ""}));
   EXPECT_FALSE(p.is_admin({&conn, "", ""}));
   AccessOptions empty_names;
   empty_names.admins = {""};
-  empty_names.admin_client_ids = {""};
-  EXPECT_FALSE(AccessPolicy(empty_names).is_admin({&conn, "", ""}));
+  EXPECT_FALSE(policy(empty_names).is_admin({&conn, "", ""}));
 }
 
 TEST(AccessPolicy, ControlTopicsAreForAdminsOnly) {
-  AccessPolicy p(with_admins());
+  AccessPolicy p = policy(with_admins());
   const ClientInfo admin{&conn, "x", "ops"}, other{&conn, "intruder", "eve"};
   for (AclAccess a : {AclAccess::kRead, AclAccess::kWrite, AclAccess::kSubscribe}) {
     EXPECT_EQ(p.control_verdict("$CONTROL/ota/v1", a, admin), AclVerdict::kAllow);
@@ -41,38 +52,42 @@ TEST(AccessPolicy, ControlTopicsAreForAdminsOnly) {
   EXPECT_EQ(p.control_verdict("sensors/1", AclAccess::kWrite, other), std::nullopt);
 }
 
-TEST(AccessPolicy, IdentityByTopicAcceptsAnyone) {
-  AccessPolicy p(AccessOptions{});
-  EXPECT_EQ(p.identity_problem({"pk", "d1"}, {&conn, "other", "eve"}), "");
+TEST(AccessPolicy, IdentityByDefaultIsTheSdksWithTheProduct) {
+  AccessPolicy p = policy(AccessOptions{});
+  const Dialect& aliyun = *kDialects.aliyun;
+  EXPECT_EQ(p.identity_problem(aliyun, {"pk", "d1"}, {&conn, "pk.d1|securemode=3|", "d1&pk"}), "");
+  EXPECT_EQ(p.identity_problem(aliyun, {"pk", "d1"}, {&conn, "pk.d1", ""}), "");
+  const std::string why = p.identity_problem(aliyun, {"pk", "d1"}, {&conn, "pk.d1", "d2&pk"});
+  EXPECT_NE(why.find("does not speak for device d1 of product pk"), std::string::npos) << why;
+  EXPECT_NE(p.identity_problem(aliyun, {"pk", "d1"}, {&conn, "", "d1&other"}), "");
+  EXPECT_NE(p.identity_problem(aliyun, {"pk", "d1"}, {&conn, "other", "eve"}), "");
 }
 
-TEST(AccessPolicy, IdentityByClientIdAcceptsTheDeviceOnly) {
+TEST(AccessPolicy, IdentityNoneAcceptsAnyone) {
   AccessOptions o;
-  o.device_identity = IdentitySource::kClientId;
-  AccessPolicy p(o);
-  EXPECT_EQ(p.identity_problem({"pk", "d1"}, {&conn, "d1", "eve"}), "");
-  EXPECT_EQ(p.identity_problem({"pk", "d1"}, {&conn, "d1&pk", ""}), "");
-  const std::string why = p.identity_problem({"pk", "d1"}, {&conn, "d2", "d1"});
-  EXPECT_EQ(why, "client id 'd2' may not speak for device d1 of product pk "
-                 "(plugin_opt_device_identity)");
-  EXPECT_NE(p.identity_problem({"pk", "d1"}, {&conn, "d1&other", ""}), "");
-  EXPECT_NE(p.identity_problem({"pk", "d1"}, {&conn, "", ""}), "");
+  o.device_identity = IdentityChoice::parse("none").value();
+  EXPECT_EQ(policy(o).identity_problem(*kDialects.aliyun, {"pk", "d1"}, {&conn, "other", "eve"}), "");
 }
 
-TEST(AccessPolicy, IdentityByUsername) {
-  AccessOptions o;
-  o.device_identity = IdentitySource::kUsername;
-  AccessPolicy p(o);
-  EXPECT_EQ(p.identity_problem({"pk", "d1"}, {&conn, "x", "d1"}), "");
-  EXPECT_EQ(p.identity_problem({"pk", "d1"}, {&conn, "d1", "x"}),
-            "username 'x' may not speak for device d1 of product pk (plugin_opt_device_identity)");
+TEST(AccessPolicy, DownstreamTopicsForTheDevicesOwnConnectionsOnly) {
+  AccessPolicy p = policy(AccessOptions{});
+  const ClientInfo own{&conn, "pk.d1", "d1&pk"}, other{&conn, "pk.d1", "eve"};
+  EXPECT_TRUE(p.device_verdict("/ota/device/upgrade/pk/d1", AclAccess::kWrite, own).refused());
+  EXPECT_TRUE(p.device_verdict("/ota/device/upgrade/pk/d1", AclAccess::kRead, other).refused());
+  EXPECT_TRUE(p.device_verdict("/ota/device/upgrade/pk/d1", AclAccess::kSubscribe, other).refused());
+  TopicVerdict sub = p.device_verdict("/ota/device/upgrade/pk/d1", AclAccess::kSubscribe, own);
+  EXPECT_EQ(sub.kind, TopicVerdict::Kind::kPass);
+  ASSERT_TRUE(sub.listening);
+  EXPECT_EQ(sub.listening->device, "d1");
+  EXPECT_EQ(p.device_verdict("sensors/1", AclAccess::kWrite, other).kind,
+            TopicVerdict::Kind::kNotOta);
 }
 
 TEST(AccessPolicy, AppTopicsOnlyWhenServed) {
   AccessOptions o;
-  EXPECT_EQ(AccessPolicy(o).app_verdict("/living/ota/x", AclAccess::kWrite), std::nullopt);
+  EXPECT_EQ(policy(o).app_verdict("/living/ota/x", AclAccess::kWrite), std::nullopt);
   o.living_app = true;
-  AccessPolicy p(o);
+  AccessPolicy p = policy(o);
   EXPECT_EQ(p.app_verdict("sensors/1", AclAccess::kWrite), std::nullopt);
   EXPECT_EQ(p.app_verdict("/living/ota/x", AclAccess::kUnsubscribe), AclVerdict::kAllow);
   // Nobody publishes to a topic that is not a request.
@@ -81,12 +96,12 @@ TEST(AccessPolicy, AppTopicsOnlyWhenServed) {
 
 TEST(AccessPolicy, OtherTopicsAndAppUser) {
   AccessOptions o;
-  EXPECT_EQ(AccessPolicy(o).other_topics_verdict(), AclVerdict::kDefer);
-  EXPECT_EQ(AccessPolicy(o).app_user({&conn, "cid", "user"}), "user");
+  EXPECT_EQ(policy(o).other_topics_verdict(), AclVerdict::kDefer);
+  EXPECT_EQ(policy(o).app_user({&conn, "cid", "user"}), "user");
   o.acl_allow_others = true;
   o.living_app_identity = IdentitySource::kClientId;
-  EXPECT_EQ(AccessPolicy(o).other_topics_verdict(), AclVerdict::kAllow);
-  EXPECT_EQ(AccessPolicy(o).app_user({&conn, "cid", "user"}), "cid");
+  EXPECT_EQ(policy(o).other_topics_verdict(), AclVerdict::kAllow);
+  EXPECT_EQ(policy(o).app_user({&conn, "cid", "user"}), "cid");
 }
 
 }  // namespace

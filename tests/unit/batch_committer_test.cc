@@ -80,7 +80,9 @@ TEST_F(BatchCommitterTest, ALostBatchDropsWhatItCausedAndNotStatelessOnes) {
   EXPECT_EQ(lost_, 1);
   EXPECT_EQ(counters_.store_errors, 1u);
   EXPECT_EQ(lines_.back(),
-            "mosquitto-ota: storage failure, the last 1 outgoing messages are dropped: disk full");
+            "mosquitto-ota: 1 batch(es) lost since the last report, the last with 1 outgoing "
+            "messages (0 control replies turned into errors): storage failure (disk full): "
+            "nothing was changed; check the disk and the broker log [disk full]");
   EXPECT_FALSE(store_->get_device({"pk", "d1"}).has_value());  // aborted
   std::vector<OutboundMessage> out = batch_->take();
   ASSERT_EQ(out.size(), 1u);

@@ -31,6 +31,15 @@ bool is_notification(const OutboundMessage& m) {
 bool is_control_reply(const OutboundMessage& m) {
   return m.topic == "$CONTROL/ota/v1/response";
 }
+// A control reply of a lost batch: every command answered with an error
+// saying what to change; it records nothing, so it may leave unsynced.
+bool is_control_error(const OutboundMessage& m) {
+  return is_control_reply(m) && m.payload.find("\"error\":\"storage failure") != std::string::npos &&
+         m.payload.find("\"data\"") == std::string::npos;
+}
+bool is_control_success(const OutboundMessage& m) {
+  return is_control_reply(m) && !is_control_error(m);
+}
 size_t count(const std::vector<OutboundMessage>& out, bool (*pred)(const OutboundMessage&)) {
   size_t n = 0;
   for (const OutboundMessage& m : out) n += pred(m);
@@ -53,8 +62,11 @@ class FaultInjectionTest : public ::testing::Test {
         o, [this](LogLevel, const std::string& l) { log_.push_back(l); }, std::move(parts));
   }
 
-  // The client id views a member: ClientInfo does not own its strings.
-  ClientInfo device_client(int i) { return {&conns_[i], client_ids_[i], ""}; }
+  // Client ids as Alibaba's SDK connects ({pk}.{dn}), kept for the views.
+  ClientInfo device_client(int i) {
+    ids_[i] = "pk.d" + std::to_string(i);
+    return {&conns_[i], ids_[i], ""};
+  }
 
   // Every device reports 1.0.0 and subscribes to its notifications.
   void devices_online() {
@@ -76,7 +88,7 @@ class FaultInjectionTest : public ::testing::Test {
     now_ += 10;  // well within the sync interval: only the rule forces syncs
     for (const OutboundMessage& m : out) {
       if (is_notification(m)) notifications_seen_++;
-      if (is_notification(m) || is_control_reply(m)) {
+      if (is_notification(m) || is_control_success(m)) {
         EXPECT_FALSE(store_->unsynced()) << m.topic << " left before its batch was synced";
         EXPECT_FALSE(store_->in_transaction()) << m.topic << " left before its batch committed";
       }
@@ -116,7 +128,7 @@ class FaultInjectionTest : public ::testing::Test {
   TimeMs now_ = kT0;
   uint64_t notifications_seen_ = 0;
   int conns_[kDevices] = {};
-  const std::string client_ids_[kDevices] = {"d0", "d1", "d2"};
+  std::string ids_[kDevices];
   int admin_conn_ = 0;
 };
 
@@ -145,7 +157,8 @@ TEST(FaultInjection, EveryFailedWriteLosesTheWholeBatch) {
       EXPECT_TRUE(t.store_->get_job(1).has_value());
     } else {
       EXPECT_EQ(count(out, is_notification), 0u);
-      EXPECT_EQ(count(out, is_control_reply), 0u);
+      EXPECT_EQ(count(out, is_control_success), 0u);
+      EXPECT_EQ(count(out, is_control_error), 1u);  // answered, with what to change
       EXPECT_FALSE(t.store_->get_job(1).has_value());
       EXPECT_EQ(t.store_->task_counts(), TaskCounts{});
       EXPECT_EQ(t.service_->counters().store_errors, 1u);
@@ -169,7 +182,8 @@ TEST_F(FaultInjectionTest, FailedCommitSendsNothingOfItsBatch) {
   control(kCreateJob);
   std::vector<OutboundMessage> out = flush();
   EXPECT_EQ(count(out, is_notification), 0u);
-  EXPECT_EQ(count(out, is_control_reply), 0u);
+  EXPECT_EQ(count(out, is_control_success), 0u);
+  EXPECT_EQ(count(out, is_control_error), 1u);  // answered, with what to change
   EXPECT_FALSE(store_->get_job(1).has_value());
   EXPECT_NE(log_.back().find("storage failure"), std::string::npos);
   control(kCreateJob);
@@ -186,7 +200,8 @@ TEST_F(FaultInjectionTest, FailedSyncSendsNothingOfItsBatch) {
   control(kCreateJob);
   std::vector<OutboundMessage> out = flush();
   EXPECT_EQ(count(out, is_notification), 0u);
-  EXPECT_EQ(count(out, is_control_reply), 0u);
+  EXPECT_EQ(count(out, is_control_success), 0u);
+  EXPECT_EQ(count(out, is_control_error), 1u);  // answered, with what to change
   EXPECT_FALSE(store_->get_job(1).has_value());
   expect_counts_match_a_recount();
 }
@@ -221,6 +236,38 @@ TEST_F(FaultInjectionTest, CampaignUnderFailuresKeepsCountsAndTheRule) {
   flush();
   expect_counts_match_a_recount();
   EXPECT_GT(store_->faults(), 0u);
+}
+
+}  // namespace
+}  // namespace ota
+
+namespace ota {
+namespace {
+
+// A full database fails every batch that writes: each control command gets
+// an error that says what to change, and the log gets one line per interval
+// with the count, not one per failure.
+TEST_F(FaultInjectionTest, StorageFailuresAreAnsweredAndLoggedOncePerInterval) {
+  const size_t logged0 = log_.size();
+  for (int i = 0; i < 50; ++i) {
+    store_->fail_write_at(1);
+    control(kCreatePackage);
+    std::vector<OutboundMessage> out = flush();
+    ASSERT_EQ(count(out, is_control_error), 1u) << i;
+    EXPECT_NE(out.back().payload.find("nothing was changed"), std::string::npos) << out.back().payload;
+  }
+  store_->clear_faults();
+  EXPECT_EQ(service_->counters().store_errors, 50u);
+  size_t lines = 0;
+  for (size_t i = logged0; i < log_.size(); ++i) lines += log_[i].find("lost since") != std::string::npos;
+  EXPECT_EQ(lines, 1u) << "50 failures within 500 ms must give one log line";
+  EXPECT_FALSE(store_->get_package(1).has_value());
+}
+
+TEST(StorageAdvice, AFullDatabaseSaysWhatToChange) {
+  const std::string full = storage_advice("put: MDB_MAP_FULL: Environment mapsize limit reached");
+  EXPECT_NE(full.find("plugin_opt_db_map_size_mb"), std::string::npos) << full;
+  EXPECT_NE(storage_advice("injected write failure").find("nothing was changed"), std::string::npos);
 }
 
 }  // namespace

@@ -259,7 +259,7 @@ TEST_F(LivingServiceTest, RequestsAreAnsweredToTheAskerOnly) {
   EXPECT_EQ(service_->counters().messages_rejected, 1u);
   ASSERT_FALSE(log_.empty());
   EXPECT_EQ(log_.back(), "mosquitto-ota: rejected message on '/living/ota/confirm' from client "
-                         "'alice-phone': device d1 of product pk is not bound to user alice");
+                         "'alice-phone' (username 'alice'): device d1 of product pk is not bound to user alice");
 }
 
 TEST_F(LivingServiceTest, ClientIdIdentityOption) {

@@ -31,7 +31,7 @@ TEST(RejectionLog, CountsEveryRejectionLogsWithinTheLimit) {
   for (int i = 0; i < 25; ++i) r.reject("t/1", {&conn, "c1", ""}, "bad", 5'000);
   EXPECT_EQ(rejected, 25u);
   ASSERT_EQ(lines.size(), RejectionLog::kLinesPerSecond);
-  EXPECT_EQ(lines[0], "mosquitto-ota: rejected message on 't/1' from client 'c1': bad");
+  EXPECT_EQ(lines[0], "mosquitto-ota: rejected message on 't/1' from client 'c1' (username ''): bad");
   r.reject("t/1", {&conn, "c1", ""}, "bad", 6'000);
   ASSERT_EQ(lines.size(), RejectionLog::kLinesPerSecond + 2);
   EXPECT_EQ(lines[RejectionLog::kLinesPerSecond],

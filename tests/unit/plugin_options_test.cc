@@ -139,3 +139,36 @@ TEST(PluginOptions, DescribeListsEveryValue) {
 
 }  // namespace
 }  // namespace ota
+
+namespace ota {
+namespace {
+
+TEST(PluginOptions, SecureByDefault) {
+  Result<PluginOptions> o = parse_plugin_options({{"db_path", "/d"}});
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o.value().device_identity.kind, IdentityChoice::Kind::kSdk);
+  EXPECT_EQ(o.value().acl_default, AclDefault::kAuto);
+  EXPECT_FALSE(o.value().acl_allow_others);  // until the broker's configuration says
+}
+
+TEST(PluginOptions, IdentityPatternsAndAclDefault) {
+  Result<PluginOptions> o = parse_plugin_options(
+      {{"db_path", "/d"}, {"device_identity", "username:{pk}/{dn}"}, {"acl_default", "allow"}});
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_EQ(o.value().device_identity.describe(), "username:{pk}/{dn}");
+  EXPECT_TRUE(o.value().acl_allow_others);
+  Result<PluginOptions> bad =
+      parse_plugin_options({{"db_path", "/d"}, {"device_identity", "username:{pk}"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("must contain {dn}"), std::string::npos) << bad.error();
+}
+
+TEST(PluginOptions, ClientIdAdminsAreRefusedWithTheReason) {
+  Result<PluginOptions> o =
+      parse_plugin_options({{"db_path", "/d"}, {"admin_client_ids", "console"}});
+  ASSERT_FALSE(o);
+  EXPECT_NE(o.error().find("does not authenticate client ids"), std::string::npos) << o.error();
+}
+
+}  // namespace
+}  // namespace ota
