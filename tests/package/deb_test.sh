@@ -104,10 +104,10 @@ grep -q "mosquitto-ota" "$work/mosquitto.log" || fail "the plugin did not log it
 step "one upgrade: device d1 of product pk1 from 1.0.0 to 2.0.0"
 ctrl=(/usr/bin/mosquitto_ota_ctrl -p "$port" -u admin)
 head -c 200000 /dev/urandom > "$work/fw-2.0.0.bin"
-mosquitto_sub -p "$port" -t /ota/device/upgrade/pk1/d1 -C 1 -W 30 > "$work/notification" &
+mosquitto_sub -p "$port" -u 'd1&pk1' -t /ota/device/upgrade/pk1/d1 -C 1 -W 30 > "$work/notification" &
 sub_pid=$!
 sleep 0.5  # the subscription marks the device online
-mosquitto_pub -p "$port" -t /ota/device/inform/pk1/d1 -m '{"id":"1","params":{"version":"1.0.0"}}'
+mosquitto_pub -p "$port" -u 'd1&pk1' -t /ota/device/inform/pk1/d1 -m '{"id":"1","params":{"version":"1.0.0"}}'
 "${ctrl[@]}" package add --product pk1 --version 2.0.0 --file "$work/fw-2.0.0.bin" > "$work/package.txt"
 "${ctrl[@]}" job create --package 1 --devices d1 > "$work/job.txt"
 wait "$sub_pid" || fail "no upgrade notification for d1"
@@ -117,8 +117,8 @@ url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$work/notification")
 curl -fsS -o "$work/downloaded.bin" "$url" || fail "download of $url failed"
 [ "$(sha256sum < "$work/downloaded.bin")" = "$(sha256sum < "$work/fw-2.0.0.bin")" ] \
   || fail "downloaded firmware differs from the uploaded one"
-mosquitto_pub -p "$port" -t /ota/device/progress/pk1/d1 -m '{"id":"2","params":{"step":"50","desc":"downloading"}}'
-mosquitto_pub -p "$port" -t /ota/device/inform/pk1/d1 -m '{"id":"3","params":{"version":"2.0.0"}}'
+mosquitto_pub -p "$port" -u 'd1&pk1' -t /ota/device/progress/pk1/d1 -m '{"id":"2","params":{"step":"50","desc":"downloading"}}'
+mosquitto_pub -p "$port" -u 'd1&pk1' -t /ota/device/inform/pk1/d1 -m '{"id":"3","params":{"version":"2.0.0"}}'
 "${ctrl[@]}" --timeout 60s job watch 1 > "$work/watch.txt" || fail "job 1 did not complete: $(cat "$work/watch.txt")"
 "${ctrl[@]}" --json job show 1 > "$work/job.json"
 grep -Eq '"SUCCEEDED": *1\b' "$work/job.json" || fail "job 1 has no succeeded task: $(cat "$work/job.json")"
