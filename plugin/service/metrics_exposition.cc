@@ -93,6 +93,10 @@ void counter_families(ExpositionWriter& w, const ServiceCounters& c, bool downlo
           c.control_errors);
   w.value("control_refused_total", "counter",
           "$CONTROL/ota access refused to clients that are not OTA admins.", c.control_refused);
+  w.value("access_refused_total", "counter",
+          "Device OTA topic accesses refused: another device's topics, or a client's publish on a "
+          "downstream topic (docs/security.md).",
+          c.access_refused);
   w.value("store_errors_total", "counter", "Batches lost to a storage failure.", c.store_errors);
   w.value("store_syncs_total", "counter", "Durable commits (fsync) of the store.", c.store_syncs);
   if (downloads) {

@@ -38,6 +38,7 @@ inline std::string metric_for_sys_topic(const std::string& topic) {
       {"control/commands", "mosquitto_ota_control_commands_total"},
       {"control/errors", "mosquitto_ota_control_errors_total"},
       {"control/refused", "mosquitto_ota_control_refused_total"},
+      {"access/refused", "mosquitto_ota_access_refused_total"},
       {"store/errors", "mosquitto_ota_store_errors_total"},
       {"store/syncs", "mosquitto_ota_store_syncs_total"},
       {"downloads/completed", "mosquitto_ota_downloads_completed_total"},

@@ -10,6 +10,10 @@
 namespace ota {
 namespace {
 
+// The device connects as Alibaba's SDK does ({pk}.{dn}|...|): the identity
+// the plugin binds it to by default.
+constexpr const char* kDeviceClientId = "pk.d1|securemode=3,signmethod=hmacsha256|";
+
 constexpr TimeMs kT0 = 1'700'000'000'000;
 
 class OtaServiceMetricsTest : public ::testing::Test {
@@ -34,7 +38,7 @@ class OtaServiceMetricsTest : public ::testing::Test {
                                             std::move(parts));
   }
   void device(const std::string& topic, const std::string& payload) {
-    service_->on_message(topic, payload, {&conn_, "d1", ""}, now_);
+    service_->on_message(topic, payload, {&conn_, kDeviceClientId, ""}, now_);
   }
   void control(const std::string& command) {
     service_->on_control(R"({"commands":[)" + command + "]}", {&admin_, "ops", "admin"}, now_);
@@ -97,7 +101,7 @@ TEST_F(OtaServiceMetricsTest, ANotificationCausedByASubscriptionIsTimed) {
   service_->on_disconnect(&conn_);
   int reconnected = 0;
   service_->on_acl_check("/ota/device/upgrade/pk/d1", AclAccess::kSubscribe,
-                         {&reconnected, "d1", ""}, now_);
+                         {&reconnected, kDeviceClientId, ""}, now_);
   std::vector<OutboundMessage> out = flush();
   ASSERT_EQ(notifications_to_d1(out), 1);
   now_ += 1000;
