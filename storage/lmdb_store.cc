@@ -1,3 +1,8 @@
+// The engine's Store on LMDB: the only code that calls LMDB. Longer than the
+// project's ~450 lines because every LMDB transaction, cursor and index
+// update stays in this file; record encoding (record_codec), keys
+// (lmdb_keys) and schema steps (schema_migration) are files of their own.
+// The per-version counters would be the next part to move out.
 #include "storage/lmdb_store.h"
 
 #include <lmdb.h>

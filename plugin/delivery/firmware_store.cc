@@ -1,3 +1,6 @@
+// The content-addressed firmware store and its resumable uploads (just over
+// the project's ~450 lines: the upload state machine and its checks belong
+// with the files they write).
 #include "delivery/firmware_store.h"
 
 #include <dirent.h>
