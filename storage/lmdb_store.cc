@@ -152,6 +152,11 @@ class LmdbStore::Env {
   }
 
   bool in_transaction() const { return txn_ != nullptr; }
+  // Opens the transaction a write outside LMDB (the device cache) joins.
+  void begin() { txn(); }
+  // Transactions aborted on an error so far: state kept beside one (the
+  // device cache) is void after it.
+  uint64_t failures() const { return failures_; }
   bool created() const { return created_; }
   const std::vector<std::string>& migrations() const { return migrations_; }
 
@@ -335,8 +340,10 @@ class LmdbStore::Env {
   void check(int rc, std::string_view what) {
     if (rc == 0) return;
     abort();
+    ++failures_;
     throw error(rc, what);
   }
+
 
   [[noreturn]] void fail_open(int rc) {
     throw StoreError("cannot open LMDB store in " + dir_ + ": " +
@@ -351,6 +358,7 @@ class LmdbStore::Env {
   bool created_ = false;   // open() made a new database
   std::vector<std::string> migrations_;  // schema steps open() ran
   uint64_t txn_serial_ = 0;
+  uint64_t failures_ = 0;
   bool wrote_ = false;     // the open transaction has written something
   bool unsynced_ = false;  // a commit has not been synced yet
 };
@@ -359,22 +367,35 @@ std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
                                            const LmdbStoreOptions& opts) {
   auto env = std::make_unique<Env>(dir);
   env->open(opts);
-  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env)));
+  std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env), opts.device_cache_entries));
   store->build_version_counts();
   return store;
 }
 
-LmdbStore::LmdbStore(std::unique_ptr<Env> env) : env_(std::move(env)) {}
-LmdbStore::~LmdbStore() = default;
+LmdbStore::LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries)
+    : env_(std::move(env)), devices_(device_cache_entries) {}
+LmdbStore::~LmdbStore() {
+  // Nothing of an unfinished transaction is written, as with an abort.
+  devices_.clear();
+}
 
 void LmdbStore::commit(bool durable) {
+  write_back_devices();
   flush_version_counts();
   env_->commit(durable);
+  devices_.trim();
 }
 
 void LmdbStore::abort() {
   pending_version_counts_.clear();
+  devices_.clear();
   env_->abort();
+}
+
+void LmdbStore::forget_failed_transaction() {
+  if (env_->failures() == failures_seen_) return;
+  failures_seen_ = env_->failures();
+  devices_.clear();
 }
 bool LmdbStore::in_transaction() const { return env_->in_transaction(); }
 void LmdbStore::sync() { env_->sync(); }
@@ -390,36 +411,45 @@ std::string LmdbStore::store_id() {
 
 // Devices.
 
+const Device* LmdbStore::find_device(const std::string& key) {
+  forget_failed_transaction();
+  if (const Device* cached = devices_.find(key)) return cached;
+  auto bytes = env_->get(kDevices, key);
+  if (!bytes) return nullptr;
+  return &devices_.insert_clean(key, decode_device(*bytes));
+}
+
 std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
-  auto bytes = env_->get(kDevices, keys::device_key(key));
-  if (!bytes) return std::nullopt;
-  return decode_device(*bytes);
+  const Device* found = find_device(keys::device_key(key));
+  return found ? std::optional<Device>(*found) : std::nullopt;
 }
 
 void LmdbStore::put_device(const Device& device) {
   const std::string key = keys::device_key(device.key);
-  std::optional<Device> before;
-  if (auto bytes = env_->get(kDevices, key)) before = decode_device(*bytes);
-  env_->put(kDevices, key, encode_device(device));
+  env_->check_key(key);  // refused now, not when the batch commits
+  env_->begin();         // the write belongs to the open batch
   // The per-version counts follow every module whose version changed.
-  for (const auto& [module, state] : device.modules) {
-    const ModuleState* old = nullptr;
-    if (before) {
-      auto it = before->modules.find(module);
-      if (it != before->modules.end()) old = &it->second;
+  if (const Device* before = find_device(key)) {
+    for (const auto& [module, state] : before->modules) {
+      auto now = device.modules.find(module);
+      if (now == device.modules.end() || now->second.version != state.version) {
+        add_version_count(device.key.product, module, state.version, -1);
+      }
     }
-    if (old && old->version == state.version) continue;
-    if (old) add_version_count(device.key.product, module, old->version, -1);
-    add_version_count(device.key.product, module, state.version, +1);
+    for (const auto& [module, state] : device.modules) {
+      auto old = before->modules.find(module);
+      if (old == before->modules.end() || old->second.version != state.version) {
+        add_version_count(device.key.product, module, state.version, +1);
+      }
+    }
+  } else {
+    for (const auto& [module, state] : device.modules) {
+      add_version_count(device.key.product, module, state.version, +1);
+    }
   }
-  if (!before) return;
-  for (const auto& [module, state] : before->modules) {
-    if (!device.modules.count(module)) add_version_count(device.key.product, module, state.version, -1);
-  }
+  devices_.put_dirty(key, device);  // written back before the commit
 }
 
-// A batch changes a few versions many times: the deltas add up in memory
-// and are written once, at commit, in the same transaction.
 void LmdbStore::add_version_count(const std::string& product, const std::string& module,
                                   const std::string& version, int delta) {
   const uint64_t serial = env_->txn_serial();
@@ -487,11 +517,23 @@ void LmdbStore::build_version_counts() {
   env_->commit(/*durable=*/true);
 }
 
-uint64_t LmdbStore::device_count() { return env_->entries(kDevices); }
+void LmdbStore::write_back_devices() {
+  forget_failed_transaction();
+  if (!devices_.has_dirty()) return;
+  devices_.write_back([this](const std::string& key, const Device& device) {
+    env_->put(kDevices, key, encode_device(device));
+  });
+}
+
+uint64_t LmdbStore::device_count() {
+  write_back_devices();  // new devices count once they are in the database
+  return env_->entries(kDevices);
+}
 
 void LmdbStore::for_each_device(const std::string& product,
                                 const std::string& after,
                                 const Visitor<Device>& visit) {
+  write_back_devices();
   std::string prefix = keys::product_prefix(product);
   std::string from = after.empty() ? std::string() : prefix + after;
   env_->scan(kDevices, prefix, from, [&](std::string_view, std::string_view v) {

@@ -26,6 +26,7 @@
 
 #include "engine/transaction.h"
 #include "engine/store.h"
+#include "storage/device_cache.h"
 #include "storage/schema_migration.h"
 
 namespace ota {
@@ -34,6 +35,9 @@ struct LmdbStoreOptions {
   // Largest size the database may grow to; LMDB reserves this much address
   // space, not disk.
   size_t map_size = size_t{1} << 30;
+  // Devices whose decoded records are kept between commits (device_cache.h);
+  // 0 keeps only those changed in the open transaction.
+  size_t device_cache_entries = 65536;
 };
 
 // kLmdbSchemaVersion, the version this build writes, and the migrations
@@ -110,7 +114,15 @@ class LmdbStore final : public TransactionalStore {
 
  private:
   class Env;  // the LMDB environment and its transaction (lmdb_store.cc)
-  explicit LmdbStore(std::unique_ptr<Env> env);
+  LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries);
+
+  // The device under `key` (cached on the way), or null.
+  const Device* find_device(const std::string& key);
+  // Writes the cached changed devices into the open transaction: before a
+  // commit and before anything reads the devices database itself.
+  void write_back_devices();
+  // Forgets cached state of a transaction LMDB aborted on an error.
+  void forget_failed_transaction();
 
   uint64_t next_id(std::string_view counter);
   TaskCounts read_counts(std::string_view meta_key);
@@ -123,6 +135,8 @@ class LmdbStore final : public TransactionalStore {
   void write_counts(std::string_view meta_key, const TaskCounts& counts);
 
   std::unique_ptr<Env> env_;
+  DeviceCache devices_;
+  uint64_t failures_seen_ = 0;  // Env failures the cache was cleared for
   // Version-count deltas of the open transaction (serial pending_serial_).
   std::map<std::string, int64_t> pending_version_counts_;
   uint64_t pending_serial_ = 0;

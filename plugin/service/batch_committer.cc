@@ -9,21 +9,25 @@ void BatchCommitter::commit(TimeMs now) {
   now_ = now;
   const bool causes_messages = !caused_.empty();
   const bool interval_passed = now - last_sync_ >= sync_interval_ms_;
-  if (store_.in_transaction()) {
-    // Synced when it causes a message, and at least once an interval under
-    // a steady stream of batches that cause none.
-    const bool durable = causes_messages || interval_passed;
+  if (store_.in_transaction() &&
+      (causes_messages || now - last_commit_ >= commit_interval_ms_)) {
+    // Synced when it answers someone, and at least once an interval under
+    // a steady stream of batches that do not.
+    const bool durable = answers_ > 0 || interval_passed;
     const int64_t start = timings_ ? clock_() : 0;
     store_.commit(durable);
     if (timings_) {
       (durable ? timings_->batch_commit_durable : timings_->batch_commit_unsynced)
           .observe(clock_() - start);
     }
+    last_commit_ = now;
     if (durable) {
       last_sync_ = now;
       counters_.store_syncs++;
     }
     unsynced_ = !durable;
+  } else if (store_.in_transaction()) {
+    return;  // open until the commit interval passes or a message waits
   } else if (unsynced_ && interval_passed) {
     const int64_t start = timings_ ? clock_() : 0;
     store_.sync();
@@ -70,6 +74,7 @@ void BatchCommitter::lose(const std::exception& e) {
   caused_arrivals_ns_.clear();
   notified_.clear();
   notifications_ = 0;
+  answers_ = 0;
   if (on_lost_) on_lost_();
 }
 
@@ -78,6 +83,7 @@ std::vector<OutboundMessage> BatchCommitter::take() {
   out.swap(caused_);
   counters_.notifications_sent += notifications_;
   notifications_ = 0;
+  answers_ = 0;
   if (!caused_arrivals_ns_.empty()) {
     const int64_t handed_over = clock_();
     for (int64_t arrival : caused_arrivals_ns_) {

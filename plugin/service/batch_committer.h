@@ -1,10 +1,15 @@
-// Batching and durability (docs/decisions.md "durability"): everything that
-// happens during one broker loop iteration is one store transaction, and a
-// message caused by it leaves only after it was committed.
+// Batching and durability (docs/decisions.md "durability"): one store
+// transaction gathers the writes of broker loop iterations until something
+// must leave or commit_interval_ms passed, and a message caused by it leaves
+// only after it was committed.
 //
-//   - A batch that causes messages is synced to disk before they leave.
-//   - A batch that causes none (plain version reports) is committed without
-//     a sync; an unsynced commit is synced within sync_interval_ms.
+//   - A batch that causes messages is committed at the end of its loop
+//     iteration; one that answers an operator or an app (answer()) is also
+//     synced to disk first. Device-bound messages need no sync: what they
+//     say is re-derived from the device's next report (decisions.md).
+//   - A batch that causes none (plain version reports, progress) stays open
+//     for up to commit_interval_ms (its writes coalesce), then is committed
+//     without a sync; an unsynced commit is synced within sync_interval_ms.
 //   - A batch that fails is lost whole: aborted, and every message it
 //     caused is dropped (lose()).
 //
@@ -39,16 +44,24 @@ class BatchCommitter {
  public:
   // `on_lost` runs after a lost batch was aborted (the engine forgets its
   // cached reads of it).
-  BatchCommitter(TransactionalStore& store, int64_t sync_interval_ms,
+  BatchCommitter(TransactionalStore& store, int64_t commit_interval_ms, int64_t sync_interval_ms,
                  ServiceCounters& counters, const Logger& log, std::function<void()> on_lost)
       : store_(store),
+        commit_interval_ms_(commit_interval_ms),
         sync_interval_ms_(sync_interval_ms),
         counters_(counters),
         log_(log),
         on_lost_(std::move(on_lost)) {}
 
-  // A message caused by the open batch: it leaves after the batch is synced.
+  // A message to a device caused by the open batch: it leaves after the
+  // batch is committed.
   void after_commit(OutboundMessage m) { caused_.push_back(std::move(m)); }
+  // An answer to an operator or an app: it leaves after the batch is
+  // committed and synced (nothing re-derives what it acknowledged).
+  void answer(OutboundMessage m) {
+    caused_.push_back(std::move(m));
+    answers_++;
+  }
   // ... a notification: counted in notifications_sent once it leaves, so
   // the counter never includes those of a lost batch.
   void notification(OutboundMessage m) {
@@ -66,9 +79,11 @@ class BatchCommitter {
 
   // The time of what happens now (the log of lost batches is paced by it).
   void at(TimeMs now) { now_ = now; }
-  // Commits the open batch (durable when it caused messages or the sync
-  // interval passed), or syncs an unsynced commit once the interval passed.
-  // Throws StoreError: call lose() then.
+  // The end of a loop iteration: commits the open batch when it caused
+  // messages or commit_interval_ms passed since the last commit (durable
+  // when it answers someone or sync_interval_ms passed), or syncs an
+  // unsynced commit once the sync interval passed. Throws StoreError: call
+  // lose() then.
   void commit(TimeMs now);
   // The batch failed: abort it, drop the messages it caused, count and log
   // (one line per kLostLogIntervalMs, with the number of batches lost).
@@ -99,6 +114,7 @@ class BatchCommitter {
 
  private:
   TransactionalStore& store_;
+  int64_t commit_interval_ms_;
   int64_t sync_interval_ms_;
   ServiceCounters& counters_;
   const Logger& log_;
@@ -107,6 +123,8 @@ class BatchCommitter {
   std::vector<OutboundMessage> stateless_;  // leave with the next flush
   std::set<std::pair<DeviceKey, JobId>> notified_;
   uint64_t notifications_ = 0;  // among caused_
+  uint64_t answers_ = 0;        // among caused_
+  TimeMs last_commit_ = 0;
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;
   LostAnswerer answer_lost_;

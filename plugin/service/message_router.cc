@@ -134,7 +134,7 @@ void MessageRouter::handle_app_request(std::string_view topic, std::string_view 
     AppOutcome outcome =
         u_.living->handle(topic, payload, {u_.access.app_user(client), client.client_id}, now);
     // To the asking app's client, not to a device.
-    if (!outcome.reply.topic.empty()) u_.batch.after_commit(std::move(outcome.reply));
+    if (!outcome.reply.topic.empty()) u_.batch.answer(std::move(outcome.reply));
     if (!outcome.problem.empty()) u_.rejections.reject(topic, client, outcome.problem, now);
   } catch (const StoreError& e) {
     u_.batch.lose(e);
@@ -184,7 +184,7 @@ void MessageRouter::on_control(std::string_view payload, const ClientInfo& clien
     reply.payload = std::move(outcome.response);
     reply.qos = 1;
     reply.client_id = std::string(client.client_id);
-    u_.batch.after_commit(std::move(reply));
+    u_.batch.answer(std::move(reply));
   } catch (const StoreError& e) {
     u_.batch.lose(e);
     // Answered all the same: an error that says what to change. It records

@@ -52,7 +52,7 @@ OtaService::OtaService(const PluginOptions& options, Logger logger, ServiceParts
       access_(access_options(options), dialect_pointers(dialects_)),
       rejections_(log_, counters_.messages_rejected),
       refusals_(log_, counters_.access_refused, "access"),
-      batch_(*store_, options.sync_interval_ms, counters_, log_,
+      batch_(*store_, options.commit_interval_ms, options.sync_interval_ms, counters_, log_,
              [this] { engine_.invalidate_caches(); }),
       links_(signer_.get(), options.http_public_url, options.url_expiry_s, log_),
       outbox_(batch_, presence_, dialects_, links_, engine_, log_),
@@ -177,9 +177,11 @@ void OtaService::report_figures(TimeMs now, std::vector<OutboundMessage>& out) {
 MonitoringFigures OtaService::read_figures() {
   MonitoringFigures figures;
   try {
+    const bool batch_open = store_->in_transaction();
     figures.store = read_store_figures(*store_, presence_.online_count());
-    // The reads opened a transaction with nothing to write.
-    store_->commit(false);
+    // Reads that opened a transaction end it (nothing to write); an open
+    // batch stays open for the committer.
+    if (!batch_open) store_->commit(false);
   } catch (const StoreError& e) {
     figures.store.reset();
     batch_.lose(e);

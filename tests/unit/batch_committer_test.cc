@@ -14,7 +14,7 @@ class BatchCommitterTest : public ::testing::Test {
   void SetUp() override {
     lmdb_ = LmdbStore::open(tmp_.sub("db"), {});
     store_ = std::make_unique<test::FaultInjectionStore>(*lmdb_);
-    batch_ = std::make_unique<BatchCommitter>(*store_, 1000, counters_, log_,
+    batch_ = std::make_unique<BatchCommitter>(*store_, 100, 1000, counters_, log_,
                                               [this] { lost_++; });
   }
   void write(const std::string& name) { store_->put_device(Device{{"pk", name}, {}, {}, 1, 1}); }
@@ -34,17 +34,54 @@ class BatchCommitterTest : public ::testing::Test {
   std::unique_ptr<BatchCommitter> batch_;
 };
 
-TEST_F(BatchCommitterTest, ABatchThatCausesMessagesIsSyncedBeforeTheyLeave) {
+TEST_F(BatchCommitterTest, ABatchThatCausesDeviceMessagesIsCommittedBeforeTheyLeave) {
   write("d0");
   batch_->commit(5'000);  // synced: the interval since the start passed
   write("d1");
   batch_->after_commit(message("a"));
-  batch_->commit(5'010);
-  EXPECT_FALSE(store_->unsynced());
-  EXPECT_EQ(counters_.store_syncs, 2u);
+  batch_->commit(5'010);  // within the commit interval, but a message waits
+  EXPECT_FALSE(store_->in_transaction());
+  EXPECT_TRUE(store_->unsynced());  // a device's message needs no sync
+  EXPECT_EQ(counters_.store_syncs, 1u);
   std::vector<OutboundMessage> out = batch_->take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "a");
+}
+
+TEST_F(BatchCommitterTest, AnAnswerIsSyncedBeforeItLeaves) {
+  write("d0");
+  batch_->commit(5'000);
+  write("d1");
+  batch_->answer(message("reply"));
+  batch_->notification(message("n"));
+  batch_->commit(5'010);
+  EXPECT_FALSE(store_->in_transaction());
+  EXPECT_FALSE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 2u);
+  EXPECT_EQ(batch_->take().size(), 2u);
+  // The next batch's device message does not inherit the answer's sync.
+  write("d2");
+  batch_->after_commit(message("a"));
+  batch_->commit(5'020);
+  EXPECT_TRUE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 2u);
+}
+
+TEST_F(BatchCommitterTest, QuietBatchesStayOpenForTheCommitInterval) {
+  write("d0");
+  batch_->commit(10'000);  // the first commit: the interval since 0 passed
+  EXPECT_FALSE(store_->in_transaction());
+  write("d1");
+  batch_->commit(10'050);  // 50 ms after the last commit: still open
+  EXPECT_TRUE(store_->in_transaction());
+  write("d2");
+  batch_->commit(10'099);
+  EXPECT_TRUE(store_->in_transaction());
+  batch_->commit(10'100);  // the interval passed: both writes, one commit
+  EXPECT_FALSE(store_->in_transaction());
+  EXPECT_TRUE(store_->unsynced());
+  EXPECT_TRUE(store_->get_device({"pk", "d2"}).has_value());
+  store_->commit(false);
 }
 
 TEST_F(BatchCommitterTest, QuietBatchesAreSyncedOncePerInterval) {

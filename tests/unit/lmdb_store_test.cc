@@ -706,6 +706,8 @@ TEST_F(LmdbStore, MapFullAbortsTheBatchAndTheStoreRecovers) {
   store_->put_device(make_device("prod", "committed"));
   store_->commit(true);
 
+  // Devices are written back to LMDB when a batch commits
+  // (device_cache.h): the batch of the failing write or commit is lost.
   std::string error;
   int written = 0;
   try {
@@ -713,22 +715,27 @@ TEST_F(LmdbStore, MapFullAbortsTheBatchAndTheStoreRecovers) {
       Device d = make_device("prod", "dev-" + std::to_string(written));
       d.tags["padding"] = std::string(200, 'p');
       store_->put_device(d);
+      if (written % 100 == 99) store_->commit(false);
     }
   } catch (const StoreError& e) {
     error = e.what();
   }
   ASSERT_LT(written, 100000);
+  store_->abort();  // what the service does with a failed batch
   EXPECT_NE(error.find("MDB_MAP_FULL"), std::string::npos) << error;
   EXPECT_NE(error.find(dir_.path()), std::string::npos) << error;
   EXPECT_FALSE(store_->in_transaction());
 
   // The failed batch is gone, the store works on.
-  EXPECT_FALSE(store_->get_device({"prod", "dev-0"}).has_value());
+  const int lost_from = written - written % 100;
+  EXPECT_FALSE(store_->get_device({"prod", "dev-" + std::to_string(lost_from)}).has_value());
+  EXPECT_FALSE(store_->get_device({"prod", "dev-" + std::to_string(written)}).has_value());
   EXPECT_TRUE(store_->get_device({"prod", "committed"}).has_value());
   store_->put_device(make_device("prod", "after"));
   store_->commit(true);
   reopen(small);
-  EXPECT_EQ(store_->device_count(), 2u);
+  // The committed batches before the failing one, and the two others.
+  EXPECT_EQ(store_->device_count(), static_cast<uint64_t>(lost_from) + 2u);
 }
 
 TEST_F(LmdbStore, OverlongNamesAreRefusedWithoutLosingTheBatch) {
@@ -811,6 +818,75 @@ TEST_F(LmdbStore, BindingsPersistAcrossReopen) {
 
 TEST_F(LmdbStore, BindingWithNulIsRefused) {
   EXPECT_THROW(store_->put_binding({std::string("al\0ice", 6), {"pk", "d1"}}), StoreError);
+}
+
+}  // namespace
+
+namespace {
+
+// Devices reach LMDB when the batch commits (device_cache.h): a commit that
+// cannot write them back throws, loses the batch whole, and the store and
+// its cache work on.
+TEST(LmdbStoreDeviceCache, ACommitThatCannotWriteBackLosesTheBatch) {
+  TempDir dir;
+  LmdbStoreOptions small;
+  small.map_size = 256 * 1024;
+  auto store = ota::LmdbStore::open(dir.path(), small);
+  Device kept{{"prod", "kept"}, {{"app", {"1.0.0", 1}}}, {}, 1, 1};
+  store->put_device(kept);
+  store->commit(true);
+  for (int i = 0; i < 5000; ++i) {
+    Device d{{"prod", "dev-" + std::to_string(i)}, {{"app", {"1.0.0", 1}}}, {}, 1, 1};
+    d.tags["padding"] = std::string(200, 'p');
+    store->put_device(d);
+  }
+  EXPECT_THROW(store->commit(false), StoreError);
+  store->abort();
+  EXPECT_FALSE(store->get_device({"prod", "dev-0"}).has_value());
+  EXPECT_EQ(store->get_device({"prod", "kept"}), kept);
+  EXPECT_EQ(store->device_count(), 1u);
+  EXPECT_EQ(store->version_counts("prod", "app"), (std::map<std::string, uint64_t>{{"1.0.0", 1}}));
+  // Without the abort too (the service's close() after a failed commit).
+  for (int i = 0; i < 5000; ++i) {
+    Device d{{"prod", "dev-" + std::to_string(i)}, {{"app", {"2.0.0", 1}}}, {}, 1, 1};
+    d.tags["padding"] = std::string(200, 'p');
+    store->put_device(d);
+  }
+  EXPECT_THROW(store->commit(true), StoreError);
+  EXPECT_FALSE(store->get_device({"prod", "dev-1"}).has_value());
+  store.reset();
+  store = ota::LmdbStore::open(dir.path(), small);
+  EXPECT_EQ(store->device_count(), 1u);
+}
+
+// The cache serves what was written, across commits, and a reopened store
+// reads the same records from LMDB.
+TEST(LmdbStoreDeviceCache, WrittenBackRecordsEqualCachedOnes) {
+  TempDir dir;
+  LmdbStoreOptions tiny;
+  tiny.device_cache_entries = 2;  // trimmed after most commits
+  auto store = ota::LmdbStore::open(dir.path(), tiny);
+  std::vector<Device> devices;
+  for (int i = 0; i < 5; ++i) {
+    devices.push_back(Device{{"prod", "d" + std::to_string(i)}, {{"app", {"1.0.0", 1}}}, {}, 1, 1});
+    store->put_device(devices.back());
+  }
+  EXPECT_EQ(store->device_count(), 5u);  // written back for the count
+  devices[3].modules["app"] = {"2.0.0", 2};
+  store->put_device(devices[3]);
+  devices[3].modules["app"] = {"3.0.0", 3};
+  store->put_device(devices[3]);  // one write back for both
+  store->commit(false);
+  for (const Device& d : devices) EXPECT_EQ(store->get_device(d.key), d);
+  EXPECT_EQ(store->version_counts("prod", "app"),
+            (std::map<std::string, uint64_t>{{"1.0.0", 4}, {"3.0.0", 1}}));
+  store->commit(true);
+  store.reset();
+  store = ota::LmdbStore::open(dir.path(), tiny);
+  for (const Device& d : devices) EXPECT_EQ(store->get_device(d.key), d);
+  std::vector<std::string> seen;
+  store->for_each_device("prod", "", [&](const Device& d) { return seen.push_back(d.key.device), true; });
+  EXPECT_EQ(seen, (std::vector<std::string>{"d0", "d1", "d2", "d3", "d4"}));
 }
 
 }  // namespace

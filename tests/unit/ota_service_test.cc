@@ -270,16 +270,18 @@ TEST_F(OtaServiceTest, StorageFailureLosesTheBatchNotTheDatabase) {
   o.db_map_size_mb = 1;
   open(o);
   command(kCreatePackage);  // committed
-  // One batch: a control command whose reply is pending, then devices until
-  // the map is full.
+  // One batch: a control command whose reply is pending, then more devices
+  // than the map holds (their records reach LMDB when the batch commits).
   service_->on_control(R"({"commands":[{"command":"listPackages"}]})",
                        {&conn_admin_, "ops-cli", "admin"}, now_);
-  for (int i = 0; i < 100000 && service_->counters().store_errors == 0; ++i) {
+  for (int i = 0; i < 20000 && service_->counters().store_errors == 0; ++i) {
     device("/ota/device/inform/pk/dev" + std::to_string(i), kInform);
   }
+  std::vector<OutboundMessage> out = service_->flush(now_);
   ASSERT_EQ(service_->counters().store_errors, 1u);
   EXPECT_NE(log_.back().find("MDB_MAP_FULL"), std::string::npos) << log_.back();
-  std::vector<OutboundMessage> out = service_->flush(now_);
+  EXPECT_EQ(error_of(command(R"({"command":"getDevice","product":"pk","device":"dev0"})")),
+            "device dev0 of product pk does not exist");
   // The listPackages reply belonged to the lost batch: it is answered with
   // an error that says what to change, not with its data.
   size_t replies = 0;

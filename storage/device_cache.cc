@@ -1,0 +1,47 @@
+#include "storage/device_cache.h"
+
+#include <algorithm>
+
+namespace ota {
+
+const Device* DeviceCache::find(const std::string& key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second.device;
+}
+
+const Device& DeviceCache::insert_clean(const std::string& key, Device device) {
+  return entries_.try_emplace(key, Entry{std::move(device), false}).first->second.device;
+}
+
+void DeviceCache::put_dirty(const std::string& key, const Device& device) {
+  auto [it, inserted] = entries_.try_emplace(key);
+  it->second.device = device;
+  if (!it->second.dirty) {
+    it->second.dirty = true;
+    dirty_.push_back(&*it);
+  }
+}
+
+void DeviceCache::write_back(const Writer& write) {
+  // In key order: neighbouring puts touch the same LMDB pages.
+  std::sort(dirty_.begin(), dirty_.end(),
+            [](const Map::value_type* a, const Map::value_type* b) { return a->first < b->first; });
+  size_t done = 0;
+  for (Map::value_type* entry : dirty_) {
+    write(entry->first, entry->second.device);
+    entry->second.dirty = false;
+    done++;
+  }
+  dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+void DeviceCache::trim() {
+  if (entries_.size() > capacity_ && dirty_.empty()) entries_.clear();
+}
+
+void DeviceCache::clear() {
+  entries_.clear();
+  dirty_.clear();
+}
+
+}  // namespace ota
