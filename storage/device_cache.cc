@@ -35,13 +35,26 @@ void DeviceCache::write_back(const Writer& write) {
   dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
+const std::optional<JobId>* DeviceCache::active_job(const std::string& key) const {
+  auto it = active_.find(key);
+  return it == active_.end() ? nullptr : &it->second;
+}
+
+void DeviceCache::set_active_job(const std::string& key, std::optional<JobId> job) {
+  active_[key] = job;
+}
+
 void DeviceCache::trim() {
-  if (entries_.size() > capacity_ && dirty_.empty()) entries_.clear();
+  if (dirty_.empty() && (entries_.size() > capacity_ || active_.size() > capacity_)) {
+    entries_.clear();
+    active_.clear();
+  }
 }
 
 void DeviceCache::clear() {
   entries_.clear();
   dirty_.clear();
+  active_.clear();
 }
 
 }  // namespace ota

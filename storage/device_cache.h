@@ -1,5 +1,5 @@
-// Decoded device records of the devices that speak, in front of the devices
-// database (decisions.md "The device cache"). A report reads its device
+// Decoded device records of the devices that speak, and their entries of
+// the active-task index, in front of LMDB (decisions.md "The device cache"). A report reads its device
 // without a lookup in LMDB or a decode, and writes it without an encode or
 // a put: the changed records are written back in one pass, in key order,
 // before the transaction commits or anything reads the database directly,
@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +34,11 @@ class DeviceCache {
   void put_dirty(const std::string& key, const Device& device);
   bool has_dirty() const { return !dirty_.empty(); }
 
+  // What the active-task index says for a device (written through: the
+  // index itself is always written at once); null when not known here.
+  const std::optional<JobId>* active_job(const std::string& key) const;
+  void set_active_job(const std::string& key, std::optional<JobId> job);
+
   // Hands every record changed since the last call to `write`, in key
   // order; they are clean afterwards (a throwing write leaves the rest
   // dirty: the caller aborts and clears).
@@ -53,6 +59,7 @@ class DeviceCache {
   size_t capacity_;
   Map entries_;
   std::vector<Map::value_type*> dirty_;  // node addresses are stable
+  std::unordered_map<std::string, std::optional<JobId>> active_;
 };
 
 }  // namespace ota

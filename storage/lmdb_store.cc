@@ -602,9 +602,17 @@ std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
 }
 
 std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
-  auto bytes = env_->get(kActive, keys::device_key(device));
-  if (!bytes) return std::nullopt;
-  return decode_u64(*bytes, "active index entry");
+  return active_job_of_key(keys::device_key(device));
+}
+
+std::optional<JobId> LmdbStore::active_job_of_key(const std::string& device_key) {
+  forget_failed_transaction();
+  if (const std::optional<JobId>* cached = devices_.active_job(device_key)) return *cached;
+  auto bytes = env_->get(kActive, device_key);
+  const std::optional<JobId> job =
+      bytes ? std::optional<JobId>(decode_u64(*bytes, "active index entry")) : std::nullopt;
+  devices_.set_active_job(device_key, job);
+  return job;
 }
 
 bool LmdbStore::put_task(const Task& task) {
@@ -620,7 +628,7 @@ bool LmdbStore::put_task(const Task& task) {
   if (auto bytes = env_->get(kTasks, task_key)) {
     old_state = decode_task(*bytes).state;
   }
-  const std::optional<JobId> active = active_job(task.device);
+  const std::optional<JobId> active = active_job_of_key(device_key);
   const bool now_active = is_active(task.state);
   if (now_active && active && *active != task.job_id) return false;
   const bool state_changed = old_state != task.state;
@@ -639,8 +647,10 @@ bool LmdbStore::put_task(const Task& task) {
   env_->put(kTasks, task_key, encode_task(task));
   if (now_active && active != task.job_id) {
     env_->put(kActive, device_key, keys::be64(task.job_id));
+    devices_.set_active_job(device_key, task.job_id);
   } else if (!now_active && active == task.job_id) {
     env_->del(kActive, device_key);
+    devices_.set_active_job(device_key, std::nullopt);
   }
   if (!old_state) env_->put(kDeviceTasks, device_task_key, "");
   if (state_changed) {

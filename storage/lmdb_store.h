@@ -121,6 +121,7 @@ class LmdbStore final : public TransactionalStore {
   // Writes the cached changed devices into the open transaction: before a
   // commit and before anything reads the devices database itself.
   void write_back_devices();
+  std::optional<JobId> active_job_of_key(const std::string& device_key);
   // Forgets cached state of a transaction LMDB aborted on an error.
   void forget_failed_transaction();
 
