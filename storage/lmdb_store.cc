@@ -389,6 +389,7 @@ void LmdbStore::commit(bool durable) {
 void LmdbStore::abort() {
   pending_version_counts_.clear();
   devices_.clear();
+  next_due_bits_.reset();
   env_->abort();
 }
 
@@ -396,6 +397,7 @@ void LmdbStore::forget_failed_transaction() {
   if (env_->failures() == failures_seen_) return;
   failures_seen_ = env_->failures();
   devices_.clear();
+  next_due_bits_.reset();
 }
 bool LmdbStore::in_transaction() const { return env_->in_transaction(); }
 void LmdbStore::sync() { env_->sync(); }
@@ -419,13 +421,21 @@ const Device* LmdbStore::find_device(const std::string& key) {
   return &devices_.insert_clean(key, decode_device(*bytes));
 }
 
+const std::string& LmdbStore::device_key_of(const DeviceKey& device) {
+  if (memo_device_key_.empty() || !(device == memo_device_)) {
+    memo_device_ = device;
+    memo_device_key_ = keys::device_key(device);
+  }
+  return memo_device_key_;
+}
+
 std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
-  const Device* found = find_device(keys::device_key(key));
+  const Device* found = find_device(device_key_of(key));
   return found ? std::optional<Device>(*found) : std::nullopt;
 }
 
 void LmdbStore::put_device(const Device& device) {
-  const std::string key = keys::device_key(device.key);
+  const std::string& key = device_key_of(device.key);
   env_->check_key(key);  // refused now, not when the batch commits
   env_->begin();         // the write belongs to the open batch
   // The per-version counts follow every module whose version changed.
@@ -457,16 +467,17 @@ void LmdbStore::add_version_count(const std::string& product, const std::string&
     pending_version_counts_.clear();  // left by a transaction that failed
     pending_serial_ = serial;
   }
-  pending_version_counts_[keys::version_count_key(product, module, version)] += delta;
+  pending_version_counts_[VersionName{product, module, version}] += delta;
 }
 
 void LmdbStore::flush_version_counts() {
   if (pending_version_counts_.empty()) return;
-  std::map<std::string, int64_t> pending;
+  std::map<VersionName, int64_t> pending;
   pending.swap(pending_version_counts_);
   if (!env_->in_transaction() || env_->txn_serial() != pending_serial_) return;
-  for (const auto& [key, delta] : pending) {
+  for (const auto& [name, delta] : pending) {
     if (delta == 0) continue;
+    const std::string key = keys::version_count_key(name.product, name.module, name.version);
     auto bytes = env_->get(kVersionCounts, key);
     const int64_t stored = bytes ? static_cast<int64_t>(decode_u64(*bytes, "version count")) : 0;
     // Below zero can only mean damage; do not let it wrap around.
@@ -489,9 +500,11 @@ std::map<std::string, uint64_t> LmdbStore::version_counts(const std::string& pro
     return true;
   });
   if (env_->txn_serial() == pending_serial_) {
-    for (auto it = pending_version_counts_.lower_bound(prefix);
-         it != pending_version_counts_.end() && it->first.starts_with(prefix); ++it) {
-      counts[it->first.substr(prefix.size())] += it->second;
+    for (auto it = pending_version_counts_.lower_bound(VersionName{product, module, ""});
+         it != pending_version_counts_.end() && it->first.product == product &&
+         it->first.module == module;
+         ++it) {
+      counts[it->first.version] += it->second;
     }
   }
   std::map<std::string, uint64_t> result;
@@ -602,7 +615,7 @@ std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
 }
 
 std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
-  return active_job_of_key(keys::device_key(device));
+  return active_job_of_key(device_key_of(device));
 }
 
 std::optional<JobId> LmdbStore::active_job_of_key(const std::string& device_key) {
@@ -766,22 +779,33 @@ void LmdbStore::for_each_binding(const std::string& user, const Visitor<Binding>
 void LmdbStore::add_due(const DueItem& item) {
   // A repeated item has the same key and is stored once.
   env_->put(kDue, keys::due_key(item), "");
+  const uint64_t bits = keys::due_time_bits(item.at);
+  if (next_due_bits_ && bits < *next_due_bits_) next_due_bits_ = bits;
 }
 
 std::vector<DueItem> LmdbStore::take_due(TimeMs now, size_t limit) {
   std::vector<DueItem> due;
   std::vector<std::string> taken;
   if (limit == 0) return due;
+  forget_failed_transaction();
   const uint64_t now_bits = keys::due_time_bits(now);
+  if (next_due_bits_ && now_bits < *next_due_bits_) return due;  // nothing due yet
   // Read first, delete after: a corrupt key then throws before anything
   // is removed.
+  std::optional<uint64_t> next = UINT64_MAX;  // none left, unless one is seen
   env_->scan(kDue, "", "", [&](std::string_view key, std::string_view) {
-    if (key.size() >= 8 && keys::read_be64(key, 0) > now_bits) return false;
+    if (key.size() >= 8 && keys::read_be64(key, 0) > now_bits) {
+      next = keys::read_be64(key, 0);
+      return false;
+    }
     due.push_back(keys::parse_due_key(key));
     taken.emplace_back(key);
-    return due.size() < limit;
+    if (due.size() < limit) return true;
+    next.reset();  // stopped at the limit: what follows is unknown
+    return false;
   });
   for (const std::string& key : taken) env_->del(kDue, key);
+  next_due_bits_ = next;
   return due;
 }
 

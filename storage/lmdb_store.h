@@ -138,8 +138,20 @@ class LmdbStore final : public TransactionalStore {
   std::unique_ptr<Env> env_;
   DeviceCache devices_;
   uint64_t failures_seen_ = 0;  // Env failures the cache was cleared for
-  // Version-count deltas of the open transaction (serial pending_serial_).
-  std::map<std::string, int64_t> pending_version_counts_;
+  // Version-count deltas of the open transaction (serial pending_serial_),
+  // by name: the LMDB keys are built once, when they are written.
+  struct VersionName {
+    std::string product, module, version;
+    auto operator<=>(const VersionName&) const = default;
+  };
+  std::map<VersionName, int64_t> pending_version_counts_;
+  // The LMDB key of the device last asked for: one report asks three times.
+  const std::string& device_key_of(const DeviceKey& device);
+  DeviceKey memo_device_;
+  std::string memo_device_key_;
+  // The time (due_time_bits) of the first due entry when known, so a loop
+  // iteration with nothing due reads nothing; UINT64_MAX: none is stored.
+  std::optional<uint64_t> next_due_bits_;
   uint64_t pending_serial_ = 0;
 };
 

@@ -890,3 +890,36 @@ TEST(LmdbStoreDeviceCache, WrittenBackRecordsEqualCachedOnes) {
 }
 
 }  // namespace
+
+namespace {
+
+// take_due() remembers when the first entry is due, so a loop iteration
+// with nothing due reads nothing: entries added or aborted afterwards must
+// still be found exactly when due.
+TEST(LmdbStoreDue, TheRememberedNextTimeFollowsAddsAndAborts) {
+  TempDir dir;
+  auto store = ota::LmdbStore::open(dir.path(), {});
+  const DueItem later{5000, DueKind::kTimeout, 1, {"prod", "a"}};
+  store->add_due(later);
+  store->commit(false);
+  EXPECT_TRUE(store->take_due(1000, 10).empty());  // remembers 5000
+  const DueItem sooner{2000, DueKind::kPush, 1, {"prod", "b"}};
+  store->add_due(sooner);
+  EXPECT_TRUE(store->take_due(1999, 10).empty());
+  EXPECT_EQ(store->take_due(2000, 10), std::vector<DueItem>{sooner});
+  store->commit(false);
+  // An entry of an aborted batch is forgotten, and what was remembered too.
+  store->add_due({3000, DueKind::kPush, 1, {"prod", "c"}});
+  store->abort();
+  EXPECT_TRUE(store->take_due(4999, 10).empty());
+  EXPECT_EQ(store->take_due(5000, 10), std::vector<DueItem>{later});
+  EXPECT_TRUE(store->take_due(1'000'000, 10).empty());  // none left
+  store->add_due(sooner);
+  EXPECT_EQ(store->take_due(1'000'000, 10), std::vector<DueItem>{sooner});
+  // Stopped at the limit: the rest is still found.
+  for (int i = 0; i < 3; ++i) store->add_due({100 + i, DueKind::kPush, 1, {"prod", "d"}});
+  EXPECT_EQ(store->take_due(1000, 2).size(), 2u);
+  EXPECT_EQ(store->take_due(1000, 2).size(), 1u);
+}
+
+}  // namespace
