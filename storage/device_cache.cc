@@ -15,21 +15,44 @@ const Device& DeviceCache::insert_clean(const std::string& key, Device device) {
 
 void DeviceCache::put_dirty(const std::string& key, const Device& device) {
   auto [it, inserted] = entries_.try_emplace(key);
-  it->second.device = device;
-  if (!it->second.dirty) {
-    it->second.dirty = true;
+  Entry& entry = it->second;
+  if (!entry.dirty) {
+    entry.dirty = true;
+    entry.written_versions.clear();
+    if (!inserted) {
+      for (const auto& [module, state] : entry.device.modules) {
+        entry.written_versions.emplace_back(module, state.version);
+      }
+    }
     dirty_.push_back(&*it);
   }
+  entry.device = device;
 }
 
-void DeviceCache::write_back(const Writer& write) {
+void DeviceCache::write_back(const Writer& write, const Counter& count) {
   // In key order: neighbouring puts touch the same LMDB pages.
   std::sort(dirty_.begin(), dirty_.end(),
             [](const Map::value_type* a, const Map::value_type* b) { return a->first < b->first; });
   size_t done = 0;
-  for (Map::value_type* entry : dirty_) {
-    write(entry->first, entry->second.device);
-    entry->second.dirty = false;
+  for (Map::value_type* node : dirty_) {
+    Entry& entry = node->second;
+    write(node->first, entry.device);
+    const auto& modules = entry.device.modules;
+    for (const auto& [module, version] : entry.written_versions) {
+      auto now = modules.find(module);
+      if (now == modules.end() || now->second.version != version) {
+        count(entry.device, module, version, -1);
+      }
+    }
+    for (const auto& [module, state] : modules) {
+      auto was = std::find_if(entry.written_versions.begin(), entry.written_versions.end(),
+                              [&](const auto& w) { return w.first == module; });
+      if (was == entry.written_versions.end() || was->second != state.version) {
+        count(entry.device, module, state.version, +1);
+      }
+    }
+    entry.written_versions.clear();
+    entry.dirty = false;
     done++;
   }
   dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));

@@ -30,7 +30,9 @@ class DeviceCache {
   // A record as read from the database; the reference lasts until the
   // next change to the cache.
   const Device& insert_clean(const std::string& key, Device device);
-  // A record written by the transaction: kept until write_back().
+  // A record written by the transaction: kept until write_back(). A stored
+  // record must have been inserted (insert_clean) first, so that the cache
+  // knows the versions it replaces.
   void put_dirty(const std::string& key, const Device& device);
   bool has_dirty() const { return !dirty_.empty(); }
 
@@ -40,10 +42,13 @@ class DeviceCache {
   void set_active_job(const std::string& key, std::optional<JobId> job);
 
   // Hands every record changed since the last call to `write`, in key
-  // order; they are clean afterwards (a throwing write leaves the rest
+  // order, and each module version it gained (+1) or lost (-1) since then
+  // to `count`; they are clean afterwards (a throwing write leaves the rest
   // dirty: the caller aborts and clears).
   using Writer = std::function<void(const std::string& key, const Device& device)>;
-  void write_back(const Writer& write);
+  using Counter = std::function<void(const Device& device, const std::string& module,
+                                     const std::string& version, int delta)>;
+  void write_back(const Writer& write, const Counter& count);
   // After a commit: over capacity, forget everything (it is all clean).
   void trim();
   void clear();
@@ -53,6 +58,8 @@ class DeviceCache {
   struct Entry {
     Device device;
     bool dirty = false;
+    // While dirty: the module versions at the last write-back (or read).
+    std::vector<std::pair<std::string, std::string>> written_versions;
   };
   using Map = std::unordered_map<std::string, Entry>;
 

@@ -413,7 +413,7 @@ std::string LmdbStore::store_id() {
 
 // Devices.
 
-const Device* LmdbStore::find_device(const std::string& key) {
+const Device* LmdbStore::find_device_of_key(const std::string& key) {
   forget_failed_transaction();
   if (const Device* cached = devices_.find(key)) return cached;
   auto bytes = env_->get(kDevices, key);
@@ -429,8 +429,12 @@ const std::string& LmdbStore::device_key_of(const DeviceKey& device) {
   return memo_device_key_;
 }
 
+const Device* LmdbStore::find_device(const DeviceKey& key) {
+  return find_device_of_key(device_key_of(key));
+}
+
 std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
-  const Device* found = find_device(device_key_of(key));
+  const Device* found = find_device(key);
   return found ? std::optional<Device>(*found) : std::nullopt;
 }
 
@@ -438,26 +442,10 @@ void LmdbStore::put_device(const Device& device) {
   const std::string& key = device_key_of(device.key);
   env_->check_key(key);  // refused now, not when the batch commits
   env_->begin();         // the write belongs to the open batch
-  // The per-version counts follow every module whose version changed.
-  if (const Device* before = find_device(key)) {
-    for (const auto& [module, state] : before->modules) {
-      auto now = device.modules.find(module);
-      if (now == device.modules.end() || now->second.version != state.version) {
-        add_version_count(device.key.product, module, state.version, -1);
-      }
-    }
-    for (const auto& [module, state] : device.modules) {
-      auto old = before->modules.find(module);
-      if (old == before->modules.end() || old->second.version != state.version) {
-        add_version_count(device.key.product, module, state.version, +1);
-      }
-    }
-  } else {
-    for (const auto& [module, state] : device.modules) {
-      add_version_count(device.key.product, module, state.version, +1);
-    }
-  }
-  devices_.put_dirty(key, device);  // written back before the commit
+  // Cached first (if stored), so that the cache knows what it replaces:
+  // the version counts follow the change when it is written back.
+  find_device_of_key(key);
+  devices_.put_dirty(key, device);
 }
 
 void LmdbStore::add_version_count(const std::string& product, const std::string& module,
@@ -492,6 +480,7 @@ void LmdbStore::flush_version_counts() {
 
 std::map<std::string, uint64_t> LmdbStore::version_counts(const std::string& product,
                                                           const std::string& module) {
+  write_back_devices();  // the counts follow the cached changes there
   const std::string prefix = keys::version_counts_prefix(product, module);
   std::map<std::string, int64_t> counts;
   env_->scan(kVersionCounts, prefix, "", [&](std::string_view key, std::string_view value) {
@@ -533,9 +522,12 @@ void LmdbStore::build_version_counts() {
 void LmdbStore::write_back_devices() {
   forget_failed_transaction();
   if (!devices_.has_dirty()) return;
-  devices_.write_back([this](const std::string& key, const Device& device) {
-    env_->put(kDevices, key, encode_device(device));
-  });
+  devices_.write_back(
+      [this](const std::string& key, const Device& device) {
+        env_->put(kDevices, key, encode_device(device));
+      },
+      [this](const Device& device, const std::string& module, const std::string& version,
+             int delta) { add_version_count(device.key.product, module, version, delta); });
 }
 
 uint64_t LmdbStore::device_count() {

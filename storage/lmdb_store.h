@@ -72,6 +72,7 @@ class LmdbStore final : public TransactionalStore {
   std::string store_id() override;
 
   std::optional<Device> get_device(const DeviceKey& key) override;
+  const Device* find_device(const DeviceKey& key) override;
   void put_device(const Device& device) override;
   uint64_t device_count() override;
   std::map<std::string, uint64_t> version_counts(const std::string& product,
@@ -116,8 +117,8 @@ class LmdbStore final : public TransactionalStore {
   class Env;  // the LMDB environment and its transaction (lmdb_store.cc)
   LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries);
 
-  // The device under `key` (cached on the way), or null.
-  const Device* find_device(const std::string& key);
+  // The device under the LMDB key `key` (cached on the way), or null.
+  const Device* find_device_of_key(const std::string& key);
   // Writes the cached changed devices into the open transaction: before a
   // commit and before anything reads the devices database itself.
   void write_back_devices();

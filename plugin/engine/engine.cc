@@ -30,16 +30,17 @@ ReportOutcome Engine::on_event(const DeviceEvent& event, TimeMs now,
     return on_progress_report(*p, now, out);
   }
   // A query changes nothing; pending_notification() answers it.
-  return store_.get_device(std::get<UpgradeQuery>(event).device)
+  return store_.find_device(std::get<UpgradeQuery>(event).device)
              ? ReportOutcome::kApplied : ReportOutcome::kUnknownDevice;
 }
 
 ReportOutcome Engine::on_version_report(const VersionReport& report,
                                         TimeMs now, Outbox& out) {
-  std::optional<Device> found = store_.get_device(report.device);
-  if (!found && !options_.auto_register) return ReportOutcome::kUnknownDevice;
-  Device device = found ? std::move(*found) : Device{report.device, {}, {}, now, now};
-  if (!found || needs_rewrite(device, report, now)) {
+  // Without a copy: most reports repeat what is stored.
+  const Device* stored = store_.find_device(report.device);
+  if (!stored && !options_.auto_register) return ReportOutcome::kUnknownDevice;
+  if (!stored || needs_rewrite(*stored, report, now)) {
+    Device device = stored ? *stored : Device{report.device, {}, {}, now, now};
     device.modules[report.module] = ModuleState{report.version, now};
     device.last_seen = now;
     store_.put_device(device);
@@ -50,7 +51,10 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
     // Free: a dynamic job may take it, or a task that found it busy.
     if (!running_dynamic_jobs(report.device.product).empty()) {
       requeue_waiting_for_device(report.device, now);
-      if (!store_.active_job(report.device)) join_dynamic_jobs(device, report.module, now);
+      std::optional<Device> device = store_.get_device(report.device);
+      if (device && !store_.active_job(report.device)) {
+        join_dynamic_jobs(*device, report.module, now);
+      }
     }
     return ReportOutcome::kApplied;
   }
@@ -79,7 +83,7 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
 
 ReportOutcome Engine::on_progress_report(const ProgressReport& report,
                                          TimeMs now, Outbox&) {
-  if (!store_.get_device(report.device)) return ReportOutcome::kUnknownDevice;
+  if (!store_.find_device(report.device)) return ReportOutcome::kUnknownDevice;
   std::optional<ActiveTask> active = active_task(report.device);
   if (!active || (report.job_id && *report.job_id != active->job.id)) {
     return ReportOutcome::kNoActiveTask;

@@ -61,6 +61,9 @@ class Store {
 
   // Devices.
   virtual std::optional<Device> get_device(const DeviceKey& key) = 0;
+  // The same without a copy, for the per-report path: valid until the next
+  // call of this store; null when the device is unknown.
+  virtual const Device* find_device(const DeviceKey& key) = 0;
   virtual void put_device(const Device& device) = 0;
   virtual uint64_t device_count() = 0;
   // Devices of a product per version of one module, kept by put_device, so

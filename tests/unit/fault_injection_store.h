@@ -57,6 +57,7 @@ class FaultInjectionStore final : public TransactionalStore {
 
   // Reads pass through.
   std::optional<Device> get_device(const DeviceKey& key) override { return inner_.get_device(key); }
+  const Device* find_device(const DeviceKey& key) override { return inner_.find_device(key); }
   uint64_t device_count() override { return inner_.device_count(); }
   std::map<std::string, uint64_t> version_counts(const std::string& product,
                                                  const std::string& module) override {
