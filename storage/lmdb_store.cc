@@ -373,7 +373,11 @@ std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
 }
 
 LmdbStore::LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries)
-    : env_(std::move(env)), devices_(device_cache_entries) {}
+    : env_(std::move(env)),
+      devices_(device_cache_entries),
+      jobs_(1024),
+      packages_(1024),
+      tasks_(device_cache_entries) {}
 LmdbStore::~LmdbStore() {
   // Nothing of an unfinished transaction is written, as with an abort.
   devices_.clear();
@@ -384,20 +388,29 @@ void LmdbStore::commit(bool durable) {
   flush_version_counts();
   env_->commit(durable);
   devices_.trim();
+  jobs_.trim();
+  packages_.trim();
+  tasks_.trim();
+}
+
+void LmdbStore::clear_caches() {
+  devices_.clear();
+  jobs_.clear();
+  packages_.clear();
+  tasks_.clear();
+  next_due_bits_.reset();
 }
 
 void LmdbStore::abort() {
   pending_version_counts_.clear();
-  devices_.clear();
-  next_due_bits_.reset();
+  clear_caches();
   env_->abort();
 }
 
 void LmdbStore::forget_failed_transaction() {
   if (env_->failures() == failures_seen_) return;
   failures_seen_ = env_->failures();
-  devices_.clear();
-  next_due_bits_.reset();
+  clear_caches();
 }
 bool LmdbStore::in_transaction() const { return env_->in_transaction(); }
 void LmdbStore::sync() { env_->sync(); }
@@ -561,16 +574,22 @@ PackageId LmdbStore::allocate_package_id() {
 }
 
 std::optional<Package> LmdbStore::get_package(PackageId id) {
+  forget_failed_transaction();
+  if (const Package* cached = packages_.find(id)) return *cached;
   auto bytes = env_->get(kPackages, keys::be64(id));
   if (!bytes) return std::nullopt;
-  return decode_package(*bytes);
+  return packages_.put(id, decode_package(*bytes));
 }
 
 void LmdbStore::put_package(const Package& package) {
+  forget_failed_transaction();
   env_->put(kPackages, keys::be64(package.id), encode_package(package));
+  packages_.put(package.id, package);
 }
 
 bool LmdbStore::delete_package(PackageId id) {
+  forget_failed_transaction();
+  packages_.erase(id);
   return env_->del(kPackages, keys::be64(id));
 }
 
@@ -583,13 +602,17 @@ void LmdbStore::for_each_package(const Visitor<Package>& visit) {
 JobId LmdbStore::allocate_job_id() { return next_id(keys::kNextJobIdKey); }
 
 std::optional<Job> LmdbStore::get_job(JobId id) {
+  forget_failed_transaction();
+  if (const Job* cached = jobs_.find(id)) return *cached;
   auto bytes = env_->get(kJobs, keys::be64(id));
   if (!bytes) return std::nullopt;
-  return decode_job(*bytes);
+  return jobs_.put(id, decode_job(*bytes));
 }
 
 void LmdbStore::put_job(const Job& job) {
+  forget_failed_transaction();
   env_->put(kJobs, keys::be64(job.id), encode_job(job));
+  jobs_.put(job.id, job);
 }
 
 void LmdbStore::for_each_job(const Visitor<Job>& visit) {
@@ -601,9 +624,12 @@ void LmdbStore::for_each_job(const Visitor<Job>& visit) {
 // Tasks.
 
 std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
-  auto bytes = env_->get(kTasks, keys::task_key(job, device));
+  forget_failed_transaction();
+  const std::string key = keys::task_key(job, device);
+  if (const Task* cached = tasks_.find(key)) return *cached;
+  auto bytes = env_->get(kTasks, key);
   if (!bytes) return std::nullopt;
-  return decode_task(*bytes);
+  return tasks_.put(key, decode_task(*bytes));
 }
 
 std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
@@ -629,8 +655,11 @@ bool LmdbStore::put_task(const Task& task) {
   env_->check_key(task_key);
   env_->check_key(device_task_key);
 
+  forget_failed_transaction();
   std::optional<TaskState> old_state;
-  if (auto bytes = env_->get(kTasks, task_key)) {
+  if (const Task* cached = tasks_.find(task_key)) {
+    old_state = cached->state;
+  } else if (auto bytes = env_->get(kTasks, task_key)) {
     old_state = decode_task(*bytes).state;
   }
   const std::optional<JobId> active = active_job_of_key(device_key);
@@ -650,6 +679,7 @@ bool LmdbStore::put_task(const Task& task) {
   }
 
   env_->put(kTasks, task_key, encode_task(task));
+  tasks_.put(task_key, task);
   if (now_active && active != task.job_id) {
     env_->put(kActive, device_key, keys::be64(task.job_id));
     devices_.set_active_job(device_key, task.job_id);

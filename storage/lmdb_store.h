@@ -27,6 +27,7 @@
 #include "engine/transaction.h"
 #include "engine/store.h"
 #include "storage/device_cache.h"
+#include "storage/record_cache.h"
 #include "storage/schema_migration.h"
 
 namespace ota {
@@ -138,6 +139,11 @@ class LmdbStore final : public TransactionalStore {
 
   std::unique_ptr<Env> env_;
   DeviceCache devices_;
+  // Written through; a task by its LMDB key.
+  RecordCache<JobId, Job> jobs_;
+  RecordCache<PackageId, Package> packages_;
+  RecordCache<std::string, Task> tasks_;
+  void clear_caches();
   uint64_t failures_seen_ = 0;  // Env failures the cache was cleared for
   // Version-count deltas of the open transaction (serial pending_serial_),
   // by name: the LMDB keys are built once, when they are written.

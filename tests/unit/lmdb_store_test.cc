@@ -923,3 +923,49 @@ TEST(LmdbStoreDue, TheRememberedNextTimeFollowsAddsAndAborts) {
 }
 
 }  // namespace
+
+namespace {
+
+// Jobs, packages and tasks are kept decoded (record_cache.h): what an
+// aborted batch wrote must not be read back from the cache, and what a
+// committed one wrote must equal what LMDB holds after a reopen.
+TEST(LmdbStoreRecordCache, AbortedWritesAreNotReadBack) {
+  TempDir dir;
+  auto store = ota::LmdbStore::open(dir.path(), {});
+  Job job;
+  job.id = store->allocate_job_id();
+  job.package_id = 7;
+  Package package;
+  package.id = 7;
+  package.version = "2.0.0";
+  store->put_job(job);
+  store->put_package(package);
+  ASSERT_TRUE(store->put_task(make_task(job.id, "a", TaskState::kNotified)));
+  store->commit(false);
+
+  Job changed = job;
+  changed.state = JobState::kPaused;
+  store->put_job(changed);
+  Package renamed = package;
+  renamed.version = "3.0.0";
+  store->put_package(renamed);
+  ASSERT_TRUE(store->put_task(make_task(job.id, "a", TaskState::kInProgress)));
+  EXPECT_EQ(store->get_job(job.id)->state, JobState::kPaused);  // the batch sees itself
+  store->abort();
+  EXPECT_EQ(store->get_job(job.id), job);
+  EXPECT_EQ(store->get_package(7), package);
+  EXPECT_EQ(store->get_task(job.id, {"prod", "a"})->state, TaskState::kNotified);
+  EXPECT_EQ(store->job_task_counts(job.id)[static_cast<int>(TaskState::kNotified)], 1u);
+
+  EXPECT_TRUE(store->delete_package(7));
+  EXPECT_FALSE(store->get_package(7).has_value());
+  ASSERT_TRUE(store->put_task(make_task(job.id, "a", TaskState::kSucceeded)));
+  store->commit(true);
+  store.reset();
+  store = ota::LmdbStore::open(dir.path(), {});
+  EXPECT_FALSE(store->get_package(7).has_value());
+  EXPECT_EQ(store->get_task(job.id, {"prod", "a"})->state, TaskState::kSucceeded);
+  EXPECT_FALSE(store->active_job({"prod", "a"}).has_value());
+}
+
+}  // namespace
