@@ -7,7 +7,14 @@
 // every device reports once (not measured), so the flood is of known devices.
 // Prints reports/s: delivered / (last delivery - first publish).
 //
+// --kind progress floods progress reports instead (step 1..99 changing, on
+// /ota/device/progress/..., counted on /ota/device/progress/#); with
+// --notify the devices are first told to upgrade (a package and a job over
+// the control API as user "admin", every notification awaited), so each
+// report moves a notified device's task: the plugin's costliest report.
+//
 //   ota_flood --port 1883 [--reports 200000 --devices 1000 --json out.json]
+//             [--kind version|progress [--notify]]
 #include <mosquitto.h>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +23,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -66,7 +74,13 @@ int main(int argc, char** argv) {
   app.add_option("--devices", devices, "device names the reports cycle through");
   app.add_option("--product", product);
   app.add_option("--json", json_path, "write the figures here");
+  std::string kind = "version";
+  bool notify = false;
+  app.add_option("--kind", kind, "version or progress reports")
+      ->check(CLI::IsMember({"version", "progress"}));
+  app.add_flag("--notify", notify, "first notify every device (a job; plugin only)");
   CLI11_PARSE(app, argc, argv);
+  const bool progress = kind == "progress";
 
   mosquitto_lib_init();
   Counter counter;
@@ -79,30 +93,83 @@ int main(int argc, char** argv) {
   // Connected and subscribed well before the first report (loopback).
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   mosquitto_subscribe(sub, nullptr, "/ota/device/inform/#", 0);
+  if (progress) mosquitto_subscribe(sub, nullptr, "/ota/device/progress/#", 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  mosquitto* pub = connect_client("flood-publisher", host, port, nullptr);
+  // The publisher speaks for every device, so notifications reach it.
+  Counter notified;
+  mosquitto* pub = connect_client("flood-publisher", host, port, &notified);
+  mosquitto_message_callback_set(pub, [](mosquitto*, void* user, const mosquitto_message* m) {
+    if (std::string_view(m->topic).starts_with("/ota/device/upgrade/")) {
+      static_cast<Counter*>(user)->received++;
+    }
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
-  std::vector<std::string> topics;
-  for (uint64_t d = 0; d < devices; ++d) {
-    topics.push_back("/ota/device/inform/" + product + "/d" + std::to_string(d));
-  }
-  auto publish = [&](uint64_t i, const std::string& version) {
-    const std::string payload =
-        "{\"id\":\"" + std::to_string(i) + "\",\"params\":{\"version\":\"" + version + "\"}}";
-    while (mosquitto_publish(pub, nullptr, topics[i % devices].c_str(),
-                             static_cast<int>(payload.size()), payload.data(), 0, false) ==
-           MOSQ_ERR_NOMEM) {
+  auto topics_of = [&](const char* kind_segment) {
+    std::vector<std::string> t;
+    for (uint64_t d = 0; d < devices; ++d) {
+      t.push_back(std::string("/ota/device/") + kind_segment + "/" + product + "/d" +
+                  std::to_string(d));
+    }
+    return t;
+  };
+  const std::vector<std::string> inform_topics = topics_of("inform");
+  const std::vector<std::string> progress_topics = topics_of("progress");
+  auto send = [&](const std::string& topic, const std::string& payload) {
+    while (mosquitto_publish(pub, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                             payload.data(), 0, false) == MOSQ_ERR_NOMEM) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+  };
+  auto publish = [&](uint64_t i, const std::string& version) {
+    send(inform_topics[i % devices],
+         "{\"id\":\"" + std::to_string(i) + "\",\"params\":{\"version\":\"" + version + "\"}}");
+  };
+  auto publish_progress = [&](uint64_t i) {
+    send(progress_topics[i % devices], "{\"id\":\"" + std::to_string(i) +
+                                           "\",\"params\":{\"step\":\"" +
+                                           std::to_string(1 + i % 99) +
+                                           "\",\"desc\":\"downloading\"}}");
   };
   // Registration, not measured.
   for (uint64_t d = 0; d < devices; ++d) publish(d, "1.0.9");
   wait_for(counter, devices, 5);
+  if (notify) {
+    mosquitto* admin = mosquitto_new("flood-admin", true, nullptr);
+    mosquitto_username_pw_set(admin, "admin", nullptr);
+    if (!admin || mosquitto_connect(admin, host.c_str(), port, 60) != MOSQ_ERR_SUCCESS ||
+        mosquitto_loop_start(admin) != MOSQ_ERR_SUCCESS) {
+      std::cerr << "flood: the admin cannot connect\n";
+      return 1;
+    }
+    const std::string commands =
+        R"({"commands":[{"command":"createPackage","product":")" + product +
+        R"(","version":"2.0.0","url":"https://fw.example/2.bin","size":100,)"
+        R"("sign":"93230c3bde425a9d93230c3bde425a9d","signMethod":"MD5"},)"
+        R"({"command":"createJob","packageId":1,"all":true}]})";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    mosquitto_publish(admin, nullptr, "$CONTROL/ota/v1", static_cast<int>(commands.size()),
+                      commands.data(), 1, false);
+    wait_for(notified, devices, 10);
+    mosquitto_disconnect(admin);
+    mosquitto_loop_stop(admin, false);
+    mosquitto_destroy(admin);
+    if (notified.received < devices) {
+      std::cerr << "flood: only " << notified.received << " of " << devices
+                << " devices were notified\n";
+      return 1;
+    }
+  }
   const uint64_t before = counter.received;
 
   const int64_t t0 = bench::now_ns();
-  for (uint64_t i = 0; i < reports; ++i) publish(i, "1.0." + std::to_string(i % 7));
+  for (uint64_t i = 0; i < reports; ++i) {
+    if (progress) {
+      publish_progress(i);
+    } else {
+      publish(i, "1.0." + std::to_string(i % 7));
+    }
+  }
   const int64_t sent_ns = bench::now_ns();
   wait_for(counter, before + reports, 5);
   const uint64_t got = counter.received - before;

@@ -385,6 +385,7 @@ LmdbStore::~LmdbStore() {
 
 void LmdbStore::commit(bool durable) {
   write_back_devices();
+  write_back_tasks();
   flush_version_counts();
   env_->commit(durable);
   devices_.trim();
@@ -678,6 +679,13 @@ bool LmdbStore::put_task(const Task& task) {
     group_counts = read_counts(group_counts_key);
   }
 
+  if (old_state && !state_changed) {
+    // Progress within a state changes no index or count: the record is
+    // written back with the batch (a device repeats it many times).
+    env_->begin();
+    tasks_.put_dirty(task_key, task);
+    return true;
+  }
   env_->put(kTasks, task_key, encode_task(task));
   tasks_.put(task_key, task);
   if (now_active && active != task.job_id) {
@@ -699,7 +707,16 @@ bool LmdbStore::put_task(const Task& task) {
   return true;
 }
 
+void LmdbStore::write_back_tasks() {
+  forget_failed_transaction();
+  if (!tasks_.has_dirty()) return;
+  tasks_.write_back([this](const std::string& key, const Task& task) {
+    env_->put(kTasks, key, encode_task(task));
+  });
+}
+
 void LmdbStore::for_each_task_of_job(JobId job, const Visitor<Task>& visit) {
+  write_back_tasks();
   env_->scan(kTasks, keys::job_prefix(job), "",
              [&](std::string_view, std::string_view v) {
                return visit(decode_task(v));

@@ -123,6 +123,7 @@ class LmdbStore final : public TransactionalStore {
   // Writes the cached changed devices into the open transaction: before a
   // commit and before anything reads the devices database itself.
   void write_back_devices();
+  void write_back_tasks();  // the same for tasks whose progress was kept
   std::optional<JobId> active_job_of_key(const std::string& device_key);
   // Forgets cached state of a transaction LMDB aborted on an error.
   void forget_failed_transaction();

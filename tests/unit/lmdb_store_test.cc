@@ -969,3 +969,34 @@ TEST(LmdbStoreRecordCache, AbortedWritesAreNotReadBack) {
 }
 
 }  // namespace
+
+namespace {
+
+// Progress within a state is written back with the batch: scans, commits
+// and reopens see it; an abort forgets it.
+TEST(LmdbStoreRecordCache, ProgressWithinAStateIsWrittenBackWithTheBatch) {
+  TempDir dir;
+  auto store = ota::LmdbStore::open(dir.path(), {});
+  Task task = make_task(1, "a", TaskState::kInProgress);
+  ASSERT_TRUE(store->put_task(task));
+  store->commit(false);
+  task.step = 40;
+  ASSERT_TRUE(store->put_task(task));
+  store->abort();
+  EXPECT_EQ(store->get_task(1, {"prod", "a"})->step, 0);
+  task.step = 50;
+  ASSERT_TRUE(store->put_task(task));
+  EXPECT_TRUE(store->in_transaction());  // the write belongs to the open batch
+  std::vector<int32_t> steps;
+  store->for_each_task_of_job(1, [&](const Task& t) { return steps.push_back(t.step), true; });
+  EXPECT_EQ(steps, std::vector<int32_t>{50});
+  task.step = 60;
+  ASSERT_TRUE(store->put_task(task));
+  store->commit(true);
+  store.reset();
+  store = ota::LmdbStore::open(dir.path(), {});
+  EXPECT_EQ(store->get_task(1, {"prod", "a"}), task);
+  EXPECT_EQ(store->job_task_counts(1)[static_cast<int>(TaskState::kInProgress)], 1u);
+}
+
+}  // namespace
