@@ -25,9 +25,9 @@ void append_device(std::string& out, const DeviceKey& device) {
 }  // namespace
 
 void append_be64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>(v >> shift));
-  }
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (56 - 8 * i));
+  out.append(bytes, sizeof bytes);
 }
 
 uint64_t read_be64(std::string_view bytes, size_t at) {

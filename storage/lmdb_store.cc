@@ -377,7 +377,8 @@ LmdbStore::LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries)
       devices_(device_cache_entries),
       jobs_(1024),
       packages_(1024),
-      tasks_(device_cache_entries) {}
+      tasks_(device_cache_entries),
+      counts_(4096) {}
 LmdbStore::~LmdbStore() {
   // Nothing of an unfinished transaction is written, as with an abort.
   devices_.clear();
@@ -386,12 +387,14 @@ LmdbStore::~LmdbStore() {
 void LmdbStore::commit(bool durable) {
   write_back_devices();
   write_back_tasks();
+  write_back_counts();
   flush_version_counts();
   env_->commit(durable);
   devices_.trim();
   jobs_.trim();
   packages_.trim();
   tasks_.trim();
+  counts_.trim();
 }
 
 void LmdbStore::clear_caches() {
@@ -399,6 +402,7 @@ void LmdbStore::clear_caches() {
   jobs_.clear();
   packages_.clear();
   tasks_.clear();
+  counts_.clear();
   next_due_bits_.reset();
 }
 
@@ -768,24 +772,36 @@ void LmdbStore::for_each_product_config(const Visitor<ProductConfig>& visit) {
 }
 
 TaskCounts LmdbStore::read_counts(std::string_view meta_key) {
+  forget_failed_transaction();
+  const std::string key(meta_key);
+  if (const TaskCounts* cached = counts_.find(key)) return *cached;
   TaskCounts counts{};
   auto bytes = env_->get(kMeta, meta_key);
-  if (!bytes) return counts;
-  if (bytes->size() != counts.size() * 8) {
-    throw StoreError("corrupt task counts: " + std::to_string(bytes->size()) +
-                     " bytes");
+  if (bytes) {
+    if (bytes->size() != counts.size() * 8) {
+      throw StoreError("corrupt task counts: " + std::to_string(bytes->size()) + " bytes");
+    }
+    for (size_t i = 0; i < counts.size(); ++i) counts[i] = keys::read_be64(*bytes, i * 8);
   }
-  for (size_t i = 0; i < counts.size(); ++i) {
-    counts[i] = keys::read_be64(*bytes, i * 8);
-  }
-  return counts;
+  return counts_.put(key, counts);
 }
 
-void LmdbStore::write_counts(std::string_view meta_key,
-                             const TaskCounts& counts) {
-  std::string bytes;
-  for (uint64_t n : counts) keys::append_be64(bytes, n);
-  env_->put(kMeta, meta_key, bytes);
+// A batch moves the same counts many times: written back once, at commit.
+void LmdbStore::write_counts(std::string_view meta_key, const TaskCounts& counts) {
+  forget_failed_transaction();
+  env_->begin();
+  counts_.put_dirty(std::string(meta_key), counts);
+}
+
+void LmdbStore::write_back_counts() {
+  forget_failed_transaction();
+  if (!counts_.has_dirty()) return;
+  counts_.write_back([this](const std::string& key, const TaskCounts& counts) {
+    std::string bytes;
+    bytes.reserve(counts.size() * 8);
+    for (uint64_t n : counts) keys::append_be64(bytes, n);
+    env_->put(kMeta, key, bytes);
+  });
 }
 
 // Bindings. A database opened by an older build gains the (empty)

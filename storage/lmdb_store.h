@@ -144,6 +144,9 @@ class LmdbStore final : public TransactionalStore {
   RecordCache<JobId, Job> jobs_;
   RecordCache<PackageId, Package> packages_;
   RecordCache<std::string, Task> tasks_;
+  // The task-count records (global, per job, per group), written back.
+  RecordCache<std::string, TaskCounts> counts_;
+  void write_back_counts();
   void clear_caches();
   uint64_t failures_seen_ = 0;  // Env failures the cache was cleared for
   // Version-count deltas of the open transaction (serial pending_serial_),
