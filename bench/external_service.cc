@@ -31,6 +31,7 @@
 #include <mosquitto.h>
 
 #include "assembly/service_assembly.h"
+#include "control/control_api.h"
 
 namespace {
 
@@ -82,7 +83,9 @@ void on_message(struct mosquitto*, void* ud, const struct mosquitto_message* msg
     return;
   }
   s->messages++;
-  ota::ClientInfo device{&s->devices_handle, "", ""};
+  // One connection speaks for every device here: the notifications it is
+  // given are published on their topics (flush()).
+  ota::ClientInfo device{&s->devices_handle, "ota-external-devices", ""};
   s->ota->on_message(msg->topic, payload, device, wall_ms());
 }
 
@@ -95,8 +98,8 @@ void on_disconnect(struct mosquitto*, void*, int rc) {
 void flush(Service& s) {
   for (const ota::OutboundMessage& m : s.ota->flush(wall_ms())) {
     // Control replies are addressed to a client in the plugin; here they go
-    // to the response topic.
-    const std::string& topic = m.client_id.empty() ? m.topic : s.response_topic;
+    // to the response topic. Device messages go to their topics.
+    const std::string& topic = m.topic == ota::kControlResponseTopic ? s.response_topic : m.topic;
     mosquitto_publish(s.mosq, nullptr, topic.c_str(), static_cast<int>(m.payload.size()),
                       m.payload.data(), m.qos, m.retain);
     s.published++;
@@ -130,10 +133,13 @@ int main(int argc, char** argv) {
   signal(SIGTERM, [](int) { g_stop = 1; });
   signal(SIGINT, [](int) { g_stop = 1; });
 
-  // The plugin's own option parser, so the settings mean the same.
+  // The plugin's own option parser, so the settings mean the same. A
+  // service beside the broker never sees a device's connection, so it
+  // cannot tell which device a connection speaks for (the broker's ACLs
+  // would have to): device identity off.
   ota::Result<ota::PluginOptions> options = ota::parse_plugin_options(
       {{"db_path", db_path}, {"admins", admins}, {"sys_interval", "0"},
-       {"sync_interval_ms", sync_interval_ms}});
+       {"sync_interval_ms", sync_interval_ms}, {"device_identity", "none"}});
   if (!options) {
     std::cerr << "external_service: " << options.error() << "\n";
     return 1;

@@ -12,8 +12,12 @@ void BatchCommitter::commit(TimeMs now) {
   if (store_.in_transaction() &&
       (causes_messages || now - last_commit_ >= commit_interval_ms_)) {
     // Synced when it answers someone, and at least once an interval under
-    // a steady stream of batches that do not.
-    const bool durable = answers_ > 0 || interval_passed;
+    // a steady stream of batches that do not. The periodic sync waits for a
+    // batch without device messages (so a notification does not wait for
+    // the disk), unless it is overdue twice over.
+    const bool periodic_sync =
+        interval_passed && (!causes_messages || now - last_sync_ >= 2 * sync_interval_ms_);
+    const bool durable = answers_ > 0 || periodic_sync;
     const int64_t start = timings_ ? clock_() : 0;
     store_.commit(durable);
     if (timings_) {

@@ -84,6 +84,33 @@ TEST_F(BatchCommitterTest, QuietBatchesStayOpenForTheCommitInterval) {
   store_->commit(false);
 }
 
+TEST_F(BatchCommitterTest, APeriodicSyncDoesNotDelayADevicesMessageUnlessOverdue) {
+  write("d0");
+  batch_->commit(10'000);  // synced: the interval since 0 passed
+  write("d1");
+  batch_->notification(message("n1"));
+  batch_->commit(11'500);  // the interval passed, but a notification waits
+  EXPECT_TRUE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 1u);
+  batch_->take();
+  batch_->commit(11'600);  // the next quiet iteration syncs
+  EXPECT_FALSE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 2u);
+  // Under a steady stream of notifications: synced once twice overdue.
+  for (TimeMs t = 11'700; t < 13'600; t += 100) {
+    write("d2");
+    batch_->notification(message("n"));
+    batch_->commit(t);
+    batch_->take();
+  }
+  EXPECT_EQ(counters_.store_syncs, 2u);
+  write("d3");
+  batch_->notification(message("n"));
+  batch_->commit(13'600);  // 2 intervals after the last sync
+  EXPECT_FALSE(store_->unsynced());
+  EXPECT_EQ(counters_.store_syncs, 3u);
+}
+
 TEST_F(BatchCommitterTest, QuietBatchesAreSyncedOncePerInterval) {
   write("d0");
   batch_->commit(10'000);  // synced: the interval since 0 passed
