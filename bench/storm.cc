@@ -334,6 +334,7 @@ class Orchestrator {
   bool wait_all(std::atomic<int> WorkerSlot::*flag, double timeout_s);
   uint64_t sum(std::atomic<uint64_t> WorkerSlot::*field) const;
   size_t due_count() const;
+  double own_cpu_seconds() const;  // this process and its workers
   int storm();
   int register_devices();
   std::optional<std::string> control(bench::SyncClient& admin, const std::string& body,
@@ -357,6 +358,14 @@ size_t Orchestrator::due_count() const {
   size_t n = 0;
   for (size_t i = 0; i < o_.devices; ++i) n += o_.due(i) ? 1 : 0;
   return n;
+}
+
+double Orchestrator::own_cpu_seconds() const {
+  double total = bench::process_cpu_seconds(getpid());
+  for (pid_t pid : pids_) {
+    if (pid > 0) total += bench::process_cpu_seconds(pid);
+  }
+  return total;
 }
 
 void Orchestrator::figure(const std::string& key, double value, const std::string& text) {
@@ -435,11 +444,15 @@ int Orchestrator::storm() {
     return 1;
   }
   const double broker_cpu0 = o_.broker_pid ? bench::process_cpu_seconds(o_.broker_pid) : 0;
+  const double own_cpu0 = own_cpu_seconds();
+  const double machine0 = bench::machine_busy_seconds();
   const int64_t t0 = now_ns();
   shared_->command.store(kGo);
   const bool complete = wait_all(&WorkerSlot::complete, o_.timeout_s);
   const int64_t t_complete = now_ns();
   const double broker_cpu = o_.broker_pid ? bench::process_cpu_seconds(o_.broker_pid) - broker_cpu0 : 0;
+  const double own_cpu = own_cpu_seconds() - own_cpu0;
+  const double machine = bench::machine_busy_seconds() - machine0;
   // Profilers of the broker (perf record, perf stat) stop here: the storm only.
   for (int pid : o_.interrupt_pids) {
     if (pid > 0) kill(pid, SIGINT);
@@ -483,6 +496,14 @@ int Orchestrator::storm() {
     std::snprintf(buf, sizeof buf, "broker CPU during the storm: %.3f s (%.0f %% of one core)",
                   broker_cpu, 100 * broker_cpu / ns_to_s(t_complete - t0));
     figure("broker_cpu_s", broker_cpu, buf);
+    // The machine is shared: what other processes took meanwhile.
+    const double others = std::max(0.0, machine - broker_cpu - own_cpu);
+    std::snprintf(buf, sizeof buf,
+                  "CPU during the storm (%% of one core, %ld cores): broker %.0f %%, ota_storm %.0f %%, "
+                  "other processes %.0f %%",
+                  sysconf(_SC_NPROCESSORS_ONLN), 100 * broker_cpu / ns_to_s(t_complete - t0),
+                  100 * own_cpu / ns_to_s(t_complete - t0), 100 * others / ns_to_s(t_complete - t0));
+    figure("other_cpu_pct", 100 * others / ns_to_s(t_complete - t0), buf);
   }
 
   const uint64_t duplicates = sum(&WorkerSlot::duplicates);
