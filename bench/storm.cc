@@ -2,11 +2,13 @@
 // bench/RESULTS.md "(g)"), driven by bench/run-storm.
 //
 // Every device is one MQTT connection with the identity of Alibaba's device
-// SDK 3.x (client id "{pk}.{dn}|timestamp=..,securemode=3,..|", username
-// "{dn}&{pk}", clean session false), as the plugin's default
-// plugin_opt_device_identity sdk expects. On CONNACK a device does what the
-// SDK does: subscribes to /ota/device/upgrade/{pk}/{dn} (QoS 1) and reports
-// its version on /ota/device/inform/{pk}/{dn} (QoS 1). Devices with
+// SDK (username "{dn}&{pk}", clean session false; client id
+// "{pk}.{dn}|timestamp=..,securemode=3,..|" for SDK 3.x), as the plugin's
+// default plugin_opt_device_identity sdk expects. On CONNACK a device does
+// what the SDK does: SDK 3.x subscribes to /ota/device/upgrade/{pk}/{dn}
+// (QoS 1), and reports its version on /ota/device/inform/{pk}/{dn} (QoS 1)
+// without waiting for the SUBACK; --sdk linksdk4 sends no SUBSCRIBE (its
+// client id carries _ss=1: the platform subscribes for it). Devices with
 // index % 100 < --due-percent report --source-version, the others
 // --current-version.
 //
@@ -75,6 +77,7 @@ struct Options {
   std::string source_version = "1.0.0";
   std::string new_version = "2.0.0";
   std::string job = "static";
+  std::string sdk = "alibaba3";
   std::string admin_user = "admin";
   bool expect_notifications = false;
   double timeout_s = 120;
@@ -84,6 +87,7 @@ struct Options {
   std::string json_path;
 
   bool due(size_t index) const { return static_cast<int>(index % 100) < due_percent; }
+  bool subscribes() const { return sdk == "alibaba3"; }
 };
 
 // ------------------------------------------------------------ shared state
@@ -144,7 +148,11 @@ class Worker;
 class Device : public bench::Client {
  public:
   Device(Worker& worker, size_t index, bench::ConnectSpec spec, const Options& o)
-      : Client(std::move(spec)), worker_(worker), index_(index), due_(o.due(index)) {
+      : Client(std::move(spec)),
+        worker_(worker),
+        index_(index),
+        due_(o.due(index)),
+        subscribes_(o.subscribes()) {
     const std::string name = o.prefix + std::to_string(index);
     inform_topic_ = "/ota/device/inform/" + o.product + "/" + name;
     upgrade_topic_ = "/ota/device/upgrade/" + o.product + "/" + name;
@@ -165,6 +173,7 @@ class Device : public bench::Client {
   Worker& worker_;
   size_t index_;
   bool due_;
+  bool subscribes_;
   std::string inform_topic_, upgrade_topic_, report_;
   int subscribe_mid_ = -1;
   int report_mid_ = -1;
@@ -201,7 +210,7 @@ void Device::on_connect(int rc) {
   if (rc != 0) return;  // counted by the set as failed
   worker_.connacked(*this);
   // As the SDK does on connect: subscribe, then report, without waiting.
-  subscribe(upgrade_topic_, 1, &subscribe_mid_);
+  if (subscribes_) subscribe(upgrade_topic_, 1, &subscribe_mid_);
   publish(inform_topic_, report_, 1, &report_mid_);
 }
 void Device::on_subscribe(int mid) {
@@ -216,7 +225,8 @@ void Device::on_message(const struct mosquitto_message& m) {
 
 bool Worker::done(const Device& d) const {
   const size_t i = d.index();
-  if (shared_->connack_at[i] == 0 || shared_->suback_at[i] == 0 || shared_->puback_at[i] == 0) {
+  if (shared_->connack_at[i] == 0 || shared_->puback_at[i] == 0 ||
+      (o_.subscribes() && shared_->suback_at[i] == 0)) {
     return false;
   }
   return !(o_.expect_notifications && d.due()) || shared_->notified_at[i] != 0;
@@ -264,7 +274,10 @@ int Worker::run() {
     spec.port = o_.port;
     spec.bind_address = bench::loopback_address(o_.bind_base + static_cast<int>(i % bind_count));
     spec.client_id = o_.product + "." + name +
-                     "|timestamp=2524608000000,securemode=3,signmethod=hmacsha256,lan=C|";
+                     (o_.subscribes()
+                          ? "|timestamp=2524608000000,securemode=3,signmethod=hmacsha256,lan=C|"
+                          : "|timestamp=2524608000000,_ss=1,_v=sdk-c-4.2.0,securemode=3,"
+                            "signmethod=hmacsha256,ext=3,|");
     spec.username = name + "&" + o_.product;
     spec.clean_session = false;
     devices_.push_back(std::make_unique<Device>(*this, i, spec, o_));
@@ -468,19 +481,21 @@ int Orchestrator::storm() {
   const uint64_t failed = sum(&WorkerSlot::failed);
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "storm of %zu devices (%zu due a notification, %d processes, %d connects in flight): "
-                "%.3f s until every report was acknowledged%s",
-                n, due, o_.procs, o_.max_pending_connects * o_.procs, ns_to_s(end - t0),
+                "storm of %zu %s devices (%zu due a notification, %d processes, %d connects in "
+                "flight): %.3f s until every report was acknowledged%s",
+                n, o_.sdk.c_str(), due, o_.procs, o_.max_pending_connects * o_.procs, ns_to_s(end - t0),
                 due ? " and every notification received" : "");
   figure("storm_s", ns_to_s(end - t0), buf);
+  const std::string suback_text =
+      o_.subscribes() ? std::to_string(ns_to_s(suback.at - t0)) + " s" : "(no SUBSCRIBE)";
   std::snprintf(buf, sizeof buf,
-                "last CONNACK %.3f s (%.0f connections/s), last SUBACK %.3f s, last PUBACK %.3f s%s",
+                "last CONNACK %.3f s (%.0f connections/s), last SUBACK %s, last PUBACK %.3f s%s",
                 ns_to_s(connack.at - t0), connack.count / ns_to_s(connack.at - t0),
-                ns_to_s(suback.at - t0), ns_to_s(puback.at - t0),
+                suback_text.c_str(), ns_to_s(puback.at - t0),
                 due ? (", last notification " + std::to_string(ns_to_s(notified.at - t0)) + " s").c_str()
                     : "");
   figure("connect_s", ns_to_s(connack.at - t0), buf);
-  figure("suback_s", ns_to_s(suback.at - t0));
+  if (o_.subscribes()) figure("suback_s", ns_to_s(suback.at - t0));
   figure("puback_s", ns_to_s(puback.at - t0));
   if (due) figure("notified_s", ns_to_s(notified.at - t0));
   bench::Percentiles report = between(shared_->connack_at, shared_->puback_at, n, o_, false);
@@ -525,7 +540,9 @@ int Orchestrator::storm() {
 
   std::string missing;
   if (!complete) missing += "not complete after " + std::to_string(o_.timeout_s) + " s; ";
-  if (connack.count < n || suback.count < n || puback.count < n) missing += "acknowledgements missing; ";
+  if (connack.count < n || (o_.subscribes() && suback.count < n) || puback.count < n) {
+    missing += "acknowledgements missing; ";
+  }
   if (notified.count < due) missing += std::to_string(due - notified.count) + " notifications missing; ";
   if (unexpected > 0) missing += "notifications to devices not due; ";
   if (malformed > 0) missing += "notifications without the package's version; ";
@@ -695,6 +712,8 @@ int main(int argc, char** argv) {
   app.add_option("--current-version", o.current_version, "version the devices not due report");
   app.add_option("--source-version", o.source_version, "version the due devices report");
   app.add_option("--new-version", o.new_version, "the package's version");
+  app.add_option("--sdk", o.sdk, "alibaba3 (subscribes) | linksdk4 (no SUBSCRIBE)")
+      ->check(CLI::IsMember({"alibaba3", "linksdk4"}));
   app.add_option("--job", o.job, "register: static | dynamic")->check(CLI::IsMember({"static", "dynamic"}));
   app.add_option("--admin-user", o.admin_user, "register: MQTT username of the operator");
   app.add_flag("--expect-notifications", o.expect_notifications,
