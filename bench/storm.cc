@@ -308,6 +308,12 @@ int Worker::run() {
 
 // ------------------------------------------------------------------ parent
 
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f s", s);
+  return buf;
+}
+
 // The latest of the devices' times of one event, and how many have it.
 struct Last {
   int64_t at = 0;
@@ -487,12 +493,12 @@ int Orchestrator::storm() {
                 due ? " and every notification received" : "");
   figure("storm_s", ns_to_s(end - t0), buf);
   const std::string suback_text =
-      o_.subscribes() ? std::to_string(ns_to_s(suback.at - t0)) + " s" : "(no SUBSCRIBE)";
+      o_.subscribes() ? seconds_text(ns_to_s(suback.at - t0)) : "(no SUBSCRIBE)";
   std::snprintf(buf, sizeof buf,
                 "last CONNACK %.3f s (%.0f connections/s), last SUBACK %s, last PUBACK %.3f s%s",
                 ns_to_s(connack.at - t0), connack.count / ns_to_s(connack.at - t0),
                 suback_text.c_str(), ns_to_s(puback.at - t0),
-                due ? (", last notification " + std::to_string(ns_to_s(notified.at - t0)) + " s").c_str()
+                due ? (", last notification " + seconds_text(ns_to_s(notified.at - t0))).c_str()
                     : "");
   figure("connect_s", ns_to_s(connack.at - t0), buf);
   if (o_.subscribes()) figure("suback_s", ns_to_s(suback.at - t0));
@@ -539,7 +545,7 @@ int Orchestrator::storm() {
   figure("drops", static_cast<double>(drops));
 
   std::string missing;
-  if (!complete) missing += "not complete after " + std::to_string(o_.timeout_s) + " s; ";
+  if (!complete) missing += "not complete after " + seconds_text(o_.timeout_s) + "; ";
   if (connack.count < n || (o_.subscribes() && suback.count < n) || puback.count < n) {
     missing += "acknowledgements missing; ";
   }
