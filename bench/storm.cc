@@ -33,8 +33,6 @@
 #include <jansson.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -52,6 +50,7 @@
 
 #include "client_set.h"
 #include "sync_client.h"
+#include "worker_processes.h"
 
 namespace {
 
@@ -263,7 +262,6 @@ void Worker::publish_counters() {
 }
 
 int Worker::run() {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
   const int bind_count = std::max(1, o_.bind_count);
   set_.set_max_pending_connects(o_.max_pending_connects);
   set_.set_max_attempts(10);
@@ -349,7 +347,6 @@ class Orchestrator {
  private:
   void start_workers();
   void stop_workers();
-  bool workers_alive();
   bool wait_all(std::atomic<int> WorkerSlot::*flag, double timeout_s);
   uint64_t sum(std::atomic<uint64_t> WorkerSlot::*field) const;
   size_t due_count() const;
@@ -363,7 +360,7 @@ class Orchestrator {
 
   Options o_;
   Shared* shared_ = nullptr;
-  std::vector<pid_t> pids_;
+  bench::WorkerProcesses workers_;
   std::vector<std::pair<std::string, double>> figures_;
 };
 
@@ -381,9 +378,7 @@ size_t Orchestrator::due_count() const {
 
 double Orchestrator::own_cpu_seconds() const {
   double total = bench::process_cpu_seconds(getpid());
-  for (pid_t pid : pids_) {
-    if (pid > 0) total += bench::process_cpu_seconds(pid);
-  }
+  for (pid_t pid : workers_.pids()) total += bench::process_cpu_seconds(pid);
   return total;
 }
 
@@ -392,67 +387,29 @@ void Orchestrator::figure(const std::string& key, double value, const std::strin
   if (!text.empty()) std::cout << "[" << o_.phase << "] " << text << std::endl;
 }
 
-bool Orchestrator::workers_alive() {
-  for (pid_t& pid : pids_) {
-    if (pid <= 0) continue;
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      std::cerr << "storm: worker " << pid << " exited unexpectedly (status " << status << ")\n";
-      pid = -1;
-      return false;
-    }
-  }
-  return true;
-}
-
 bool Orchestrator::wait_all(std::atomic<int> WorkerSlot::*flag, double timeout_s) {
   const int64_t deadline = now_ns() + static_cast<int64_t>(timeout_s * 1e9);
   while (true) {
     bool all = true;
     for (int i = 0; i < o_.procs && all; ++i) all = (shared_->workers[i].*flag).load() != 0;
     if (all) return true;
-    if (now_ns() > deadline || !workers_alive()) return false;
+    if (now_ns() > deadline || !workers_.alive()) return false;
     usleep(200);
   }
 }
 
 void Orchestrator::start_workers() {
   const size_t per = (o_.devices + o_.procs - 1) / o_.procs;
-  std::cout.flush();
-  for (int i = 0; i < o_.procs; ++i) {
+  workers_.start(o_.procs, [&](int i) {
     const size_t begin = std::min(o_.devices, per * i);
-    const size_t end = std::min(o_.devices, begin + per);
-    pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      int rc = 1;
-      try {
-        Worker w(o_, shared_, i, begin, end);
-        rc = w.run();
-      } catch (const std::exception& e) {
-        std::cerr << "storm worker " << i << ": " << e.what() << "\n";
-      }
-      _exit(rc);
-    }
-    pids_.push_back(pid);
-  }
+    Worker w(o_, shared_, i, begin, std::min(o_.devices, begin + per));
+    return w.run();
+  }, "storm");
 }
 
 void Orchestrator::stop_workers() {
   shared_->command.store(kExit);
-  const int64_t deadline = now_ns() + 10 * kSecond;
-  for (pid_t pid : pids_) {
-    if (pid <= 0) continue;
-    int status;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (now_ns() > deadline) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        break;
-      }
-      usleep(10000);
-    }
-  }
+  workers_.reap(10);
 }
 
 int Orchestrator::storm() {
