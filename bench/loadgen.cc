@@ -32,8 +32,6 @@
 #include <lmdb.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -54,6 +52,7 @@
 #include <vector>
 
 #include "client_set.h"
+#include "worker_processes.h"
 
 namespace {
 
@@ -499,7 +498,6 @@ bool Worker::step(Phase p) {
 }
 
 int Worker::run() {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
   Phase current = kStart;
   while (true) {
     const Phase wanted = static_cast<Phase>(shared_->phase.load());
@@ -656,7 +654,6 @@ class Orchestrator {
   bool run_phase(Phase p, double timeout_s);
   bool enter_phase(Phase p);
   uint64_t sum(std::atomic<uint64_t> WorkerSlot::*field) const;
-  bool workers_alive();
   void start_workers();
   void stop_workers();
   bool connect_parent_clients(bool with_subscriber);
@@ -681,7 +678,7 @@ class Orchestrator {
   Options o_;
   Report report_;
   Shared* shared_ = nullptr;
-  std::vector<pid_t> pids_;
+  bench::WorkerProcesses workers_;
   bench::ClientSet set_;
   std::unique_ptr<Admin> admin_;
   std::unique_ptr<Subscriber> sub_;
@@ -697,24 +694,11 @@ uint64_t Orchestrator::sum(std::atomic<uint64_t> WorkerSlot::*field) const {
   return total;
 }
 
-bool Orchestrator::workers_alive() {
-  for (pid_t& pid : pids_) {
-    if (pid <= 0) continue;
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      std::cerr << "loadgen: worker " << pid << " exited unexpectedly (status " << status << ")\n";
-      pid = -1;
-      return false;
-    }
-  }
-  return true;
-}
-
 bool Orchestrator::pump_until(const std::function<bool()>& done, double timeout_s) {
   const int64_t deadline = now_ns() + static_cast<int64_t>(timeout_s * 1e9);
   while (!done()) {
     if (now_ns() > deadline) return false;
-    if (!workers_alive()) return false;
+    if (!workers_.alive()) return false;
     set_.run_once(2);
   }
   return true;
@@ -745,42 +729,16 @@ bool Orchestrator::enter_phase(Phase p) {
 
 void Orchestrator::start_workers() {
   const size_t per = (o_.devices + o_.procs - 1) / o_.procs;
-  std::cout.flush();
-  for (int i = 0; i < o_.procs; ++i) {
+  workers_.start(o_.procs, [&](int i) {
     const size_t begin = std::min(o_.devices, per * i);
-    const size_t end = std::min(o_.devices, begin + per);
-    pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      int rc = 1;
-      try {
-        Worker w(o_, shared_, i, begin, end);
-        rc = w.run();
-      } catch (const std::exception& e) {
-        std::cerr << "loadgen worker " << i << ": " << e.what() << "\n";
-      }
-      std::cout.flush();
-      _exit(rc);
-    }
-    pids_.push_back(pid);
-  }
+    Worker w(o_, shared_, i, begin, std::min(o_.devices, begin + per));
+    return w.run();
+  }, "loadgen");
 }
 
 void Orchestrator::stop_workers() {
   shared_->phase.store(kExit);
-  const int64_t deadline = now_ns() + 10 * kSecond;
-  for (pid_t pid : pids_) {
-    if (pid <= 0) continue;
-    int status;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (now_ns() > deadline) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        break;
-      }
-      usleep(10000);
-    }
-  }
+  workers_.reap(10);
 }
 
 bool Orchestrator::connect_parent_clients(bool with_subscriber) {
@@ -910,7 +868,7 @@ Orchestrator::Snapshot Orchestrator::snapshot() {
   s.broker_cpu = o_.broker_pid ? bench::process_cpu_seconds(o_.broker_pid) : 0;
   s.service_cpu = o_.service_pid ? bench::process_cpu_seconds(o_.service_pid) : 0;
   s.loadgen_cpu = bench::process_cpu_seconds(getpid());
-  for (pid_t pid : pids_) s.loadgen_cpu += bench::process_cpu_seconds(pid);
+  for (pid_t pid : workers_.pids()) s.loadgen_cpu += bench::process_cpu_seconds(pid);
   s.machine_busy = bench::machine_busy_seconds();
   return s;
 }
@@ -1146,7 +1104,7 @@ int Orchestrator::campaign() {
   int64_t next_print = now_ns();
   const int64_t deadline = now_ns() + static_cast<int64_t>(o_.campaign_timeout_s * 1e9);
   bool finished = false;
-  while (now_ns() < deadline && workers_alive()) {
+  while (now_ns() < deadline && workers_.alive()) {
     std::string reply = control("\"command\":\"getJob\",\"jobId\":" + std::to_string(job_id_));
     json_t* root = json_loads(reply.c_str(), 0, nullptr);
     json_t* job = root ? json_object_get(json_object_get(root, "data"), "job") : nullptr;

@@ -1,0 +1,34 @@
+// Worker processes of a bench program: the parent forks them once (before
+// any client exists), each runs one function and exits with its result, and
+// the parent notices a worker that died early and reaps them all at the end.
+// The programs share state with their workers through an anonymous shared
+// mapping made before start().
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+class WorkerProcesses {
+ public:
+  // Forks `count` workers; worker i runs body(i) and exits with its result
+  // (an exception is printed, prefixed by `name`, and exits 1).
+  void start(int count, const std::function<int(int)>& body, const std::string& name);
+  // False, with a message, if a worker has exited already.
+  bool alive();
+  // Waits up to timeout_s for every worker to exit (after the caller told
+  // them to), then kills those left.
+  void reap(double timeout_s);
+  // The running workers' process ids (CPU time from /proc).
+  std::vector<pid_t> pids() const;
+
+ private:
+  std::string name_;
+  std::vector<pid_t> pids_;  // -1 once reaped
+};
+
+}  // namespace bench
