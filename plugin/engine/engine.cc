@@ -36,6 +36,8 @@ ReportOutcome Engine::on_event(const DeviceEvent& event, TimeMs now,
 
 ReportOutcome Engine::on_version_report(const VersionReport& report,
                                         TimeMs now, Outbox& out) {
+  // The first report after a re-notification on arrival repeats it.
+  const bool told_on_arrival = told_on_arrival_.erase(report.device) > 0 && !report.came_online;
   // Without a copy: most reports repeat what is stored.
   const Device* stored = store_.find_device(report.device);
   if (!stored && !options_.auto_register) return ReportOutcome::kUnknownDevice;
@@ -73,7 +75,7 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
   if (report.version == package->version) {
     finish(*task, TaskState::kSucceeded, FailReason::kNone,
            "reported version " + report.version, now);
-  } else if (is_notified(task->state)) {
+  } else if (is_notified(task->state) && !told_on_arrival) {
     // The device is not on the target yet (restarted, or its download was
     // cut): send the notification again so it can resume (seed 003).
     resend(*task, *job, *package, now, out);
@@ -83,6 +85,7 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
 
 ReportOutcome Engine::on_progress_report(const ProgressReport& report,
                                          TimeMs now, Outbox&) {
+  told_on_arrival_.erase(report.device);  // it moved on since it was told
   if (!store_.find_device(report.device)) return ReportOutcome::kUnknownDevice;
   std::optional<ActiveTask> active = active_task(report.device);
   if (!active || (report.job_id && *report.job_id != active->job.id)) {
@@ -159,6 +162,7 @@ void Engine::on_device_online(const DeviceKey& device, TimeMs now, Outbox& out) 
     save(task);
   } else if (is_notified(task.state)) {
     resend(task, job, active->package, now, out);
+    if (is_notified(task.state)) told_on_arrival_.insert(device);
   }
 }
 

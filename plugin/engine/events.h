@@ -16,6 +16,9 @@ struct VersionReport {
   DeviceKey device;
   std::string module = std::string(kDefaultModule);
   std::string version;
+  // Set by the service: this report is what brought the device online (no
+  // subscription came first), so it was not told on arrival.
+  bool came_online = false;
 };
 
 // A device reports upgrade progress: step 0..100 percent, or -1..-4 failure

@@ -97,6 +97,9 @@ void MessageRouter::handle_event(const Dialect& dialect, ParseOutcome& parsed,
   // engine runs, so that a notification it causes can be addressed to it).
   const DevicePresence::Arrival arrival =
       u_.presence.record_connection(key, client.handle, client.client_id);
+  if (auto* report = std::get_if<VersionReport>(&parsed.event)) {
+    report->came_online = arrival == DevicePresence::Arrival::kCameOnline;
+  }
   Outbox out;
   const ReportOutcome outcome = u_.engine.on_event(parsed.event, now, out);
   u_.outbox.send_notifications(out);

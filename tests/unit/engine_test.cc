@@ -445,3 +445,41 @@ TEST_F(EngineTest, StateSurvivesReopen) {
 
 }  // namespace
 }  // namespace ota
+
+namespace ota {
+namespace {
+
+// An SDK that comes back subscribes and then reports its version at once
+// (DESIGN.md §10): the subscription re-sends the notification, and that
+// first report repeats the arrival rather than asking again; later reports
+// of the old version, a report that itself brings the device online, and a
+// report after progress each re-send (seed 003).
+TEST_F(EngineTest, ADeviceToldOnArrivalIsNotToldAgainByItsFirstReport) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"}, 30);
+  engine_->run_due(kT0, out_);
+  ASSERT_EQ(out_.size(), 1u);
+  engine_->on_device_online({"pk", "d1"}, kT0 + 1'000, out_);  // reconnected
+  ASSERT_EQ(out_.size(), 2u);
+  report("d1", "1.0.0", "default", kT0 + 1'001);  // the SDK's report on connect
+  EXPECT_EQ(out_.size(), 2u);
+  EXPECT_EQ(task(j.id, "d1").notify_count, 2u);
+  report("d1", "1.0.0", "default", kT0 + 2'000);  // still old, later: asks again
+  ASSERT_EQ(out_.size(), 3u);
+
+  engine_->on_device_online({"pk", "d1"}, kT0 + 3'000, out_);
+  ASSERT_EQ(out_.size(), 4u);
+  VersionReport arrived{{"pk", "d1"}, "default", "1.0.0"};
+  arrived.came_online = true;  // went away and came back without subscribing
+  engine_->on_version_report(arrived, kT0 + 3'001, out_);
+  ASSERT_EQ(out_.size(), 5u);
+
+  engine_->on_device_online({"pk", "d1"}, kT0 + 4'000, out_);
+  ASSERT_EQ(out_.size(), 6u);
+  EXPECT_EQ(progress("d1", 40), ReportOutcome::kApplied);
+  report("d1", "1.0.0", "default", kT0 + 4'001);  // moved on since: told again
+  EXPECT_EQ(out_.size(), 7u);
+}
+
+}  // namespace
+}  // namespace ota
