@@ -36,8 +36,12 @@ ReportOutcome Engine::on_event(const DeviceEvent& event, TimeMs now,
 
 ReportOutcome Engine::on_version_report(const VersionReport& report,
                                         TimeMs now, Outbox& out) {
-  // The first report after a re-notification on arrival repeats it.
-  const bool told_on_arrival = told_on_arrival_.erase(report.device) > 0 && !report.came_online;
+  // The first report after an arrival by subscription (see arrived_at_).
+  std::optional<TimeMs> arrived;
+  if (auto it = arrived_at_.find(report.device); it != arrived_at_.end()) {
+    if (!report.came_online) arrived = it->second;
+    arrived_at_.erase(it);
+  }
   // Without a copy: most reports repeat what is stored.
   const Device* stored = store_.find_device(report.device);
   if (!stored && !options_.auto_register) return ReportOutcome::kUnknownDevice;
@@ -64,7 +68,7 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
   if (!task) return ReportOutcome::kApplied;
   if (task->state == TaskState::kQueued && task->waiting) {
     // The device speaks, so it is online: its push can go out now.
-    on_device_online(report.device, now, out);
+    reach(report.device, now, out);
     task = store_.get_task(*job_id, report.device);
   }
   if (task->module != report.module) return ReportOutcome::kApplied;
@@ -75,17 +79,21 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
   if (report.version == package->version) {
     finish(*task, TaskState::kSucceeded, FailReason::kNone,
            "reported version " + report.version, now);
-  } else if (is_notified(task->state) && !told_on_arrival) {
+  } else if (is_notified(task->state)) {
+    // Told since it subscribed, and nothing reported since: this is the
+    // report its SDK sends on connecting, not a request to be told again.
+    const bool told_on_arrival =
+        arrived && task->state == TaskState::kNotified && task->updated_at >= *arrived;
     // The device is not on the target yet (restarted, or its download was
     // cut): send the notification again so it can resume (seed 003).
-    resend(*task, *job, *package, now, out);
+    if (!told_on_arrival) resend(*task, *job, *package, now, out);
   }
   return ReportOutcome::kApplied;
 }
 
 ReportOutcome Engine::on_progress_report(const ProgressReport& report,
                                          TimeMs now, Outbox&) {
-  told_on_arrival_.erase(report.device);  // it moved on since it was told
+  arrived_at_.erase(report.device);  // it moved on since it arrived
   if (!store_.find_device(report.device)) return ReportOutcome::kUnknownDevice;
   std::optional<ActiveTask> active = active_task(report.device);
   if (!active || (report.job_id && *report.job_id != active->job.id)) {
@@ -149,6 +157,11 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
 }
 
 void Engine::on_device_online(const DeviceKey& device, TimeMs now, Outbox& out) {
+  arrived_at_[device] = now;
+  reach(device, now, out);
+}
+
+void Engine::reach(const DeviceKey& device, TimeMs now, Outbox& out) {
   std::optional<ActiveTask> active = active_task(device);
   if (!active) return;
   Task& task = active->task;
@@ -162,7 +175,6 @@ void Engine::on_device_online(const DeviceKey& device, TimeMs now, Outbox& out) 
     save(task);
   } else if (is_notified(task.state)) {
     resend(task, job, active->package, now, out);
-    if (is_notified(task.state)) told_on_arrival_.insert(device);
   }
 }
 

@@ -42,7 +42,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "engine/events.h"
@@ -197,10 +196,9 @@ class Engine {
   // for a known device, else kUnknownDevice; answer it with
   // pending_notification()).
   ReportOutcome on_event(const DeviceEvent& event, TimeMs now, Outbox& out);
-  // The device became reachable (a connection subscribed or spoke): a
-  // waiting push goes out, a notified task is notified again. A device told
-  // again here is not told a third time by the version report its SDK
-  // sends right after subscribing (see told_on_arrival_).
+  // The device came back online by subscribing: a waiting push goes out, a
+  // notified task is notified again. The version report its SDK sends
+  // right after subscribing then repeats the arrival (see arrived_at_).
   void on_device_online(const DeviceKey& device, TimeMs now, Outbox& out);
   // The notification a device asking for its upgrade should get: its
   // notified task's, for query.module when one is named. Reads only.
@@ -271,7 +269,7 @@ class Engine {
   void invalidate_caches() {
     dynamic_jobs_.reset();
     product_configs_.clear();
-    told_on_arrival_.clear();  // those notifications were dropped
+    arrived_at_.clear();  // the notifications of the lost batch were dropped
   }
 
  private:
@@ -327,12 +325,15 @@ class Engine {
   // Product configurations as read from the store (or their defaults).
   static constexpr size_t kMaxCachedProductConfigs = 4096;
   std::unordered_map<std::string, ProductConfig> product_configs_;
-  // Devices re-notified when they came back online (subscribed) that have
-  // not reported since. Their SDK reports its version right after it
-  // subscribes (DESIGN.md §10): that first report repeats the arrival and
-  // re-sends nothing; any later one does (seed 003). In memory only: after
-  // a restart every device arrives anew.
-  std::unordered_set<DeviceKey, DeviceKeyHash> told_on_arrival_;
+  // Devices that came back online by subscribing and have not reported a
+  // version since: when. Their SDK reports its version right after it
+  // subscribes (DESIGN.md §10); if the task was notified since the arrival
+  // (pushed or re-sent) and the device reported nothing else, that first
+  // report repeats the arrival and re-sends nothing; any later one does
+  // (seed 003). In memory only: after a restart every device arrives anew.
+  std::unordered_map<DeviceKey, TimeMs, DeviceKeyHash> arrived_at_;
+  // A waiting push goes out, a notified task is notified again.
+  void reach(const DeviceKey& device, TimeMs now, Outbox& out);
 };
 
 }  // namespace ota

@@ -333,6 +333,25 @@ TEST_F(CampaignTest, OfflineDeviceWaitsThenGetsItsPush) {
   EXPECT_EQ(take_notified().size(), 1u);
 }
 
+// A device's SDK subscribes and reports its version in one breath: the
+// push its subscription let out is not followed by a second notification
+// for the report (the reconnect storm of bench/RESULTS.md (g)).
+TEST_F(CampaignTest, ThePushOnArrivalIsNotRepeatedForTheReportThatFollows) {
+  devices(1);
+  presence_.offline.insert(name(0));
+  Job j = create(all_devices(package()));
+  engine_->run_due(now_, out_);
+  presence_.offline.clear();
+  engine_->on_device_online({"pk", name(0)}, now_, out_);  // the SUBSCRIBE
+  engine_->run_due(now_, out_);
+  EXPECT_EQ(take_notified().size(), 1u);
+  report(name(0), "1.0.0");  // the PUBLISH right after it
+  EXPECT_TRUE(take_notified().empty());
+  EXPECT_EQ(task(j.id, name(0)).notify_count, 1u);
+  report(name(0), "1.0.0");  // later, still old: told again (seed 003)
+  EXPECT_EQ(take_notified().size(), 1u);
+}
+
 TEST_F(CampaignTest, OfflineDeviceFailsWithPolicyFailAndCanBeRetried) {
   devices(1);
   presence_.offline.insert(name(0));
