@@ -52,7 +52,6 @@ class DeviceCache {
   // After a commit: over capacity, forget everything (it is all clean).
   void trim();
   void clear();
-  size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
