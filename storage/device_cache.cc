@@ -2,82 +2,102 @@
 
 #include <algorithm>
 
+#include "storage/lmdb_keys.h"
+
 namespace ota {
 
-const Device* DeviceCache::find(const std::string& key) const {
-  auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : &it->second.device;
+DeviceCache::Entry* DeviceCache::lookup(const DeviceKey& device) {
+  if (last_ != nullptr && last_->first == device) return &last_->second;
+  auto it = entries_.find(device);
+  if (it == entries_.end()) return nullptr;
+  last_ = &*it;
+  return &it->second;
 }
 
-const Device& DeviceCache::insert_clean(const std::string& key, Device device) {
-  return entries_.try_emplace(key, Entry{std::move(device), false}).first->second.device;
+DeviceCache::Entry& DeviceCache::slot(const DeviceKey& device) {
+  if (Entry* found = lookup(device)) return *found;
+  auto it = entries_.try_emplace(device).first;
+  it->second.key = lmdb_keys::device_key(device);
+  last_ = &*it;
+  return it->second;
 }
 
-void DeviceCache::put_dirty(const std::string& key, const Device& device) {
-  auto [it, inserted] = entries_.try_emplace(key);
-  Entry& entry = it->second;
+const std::string& DeviceCache::lmdb_key(const DeviceKey& device) { return slot(device).key; }
+
+const Device* DeviceCache::find(const DeviceKey& device) {
+  Entry* entry = lookup(device);
+  return entry != nullptr && entry->record ? &*entry->record : nullptr;
+}
+
+const Device& DeviceCache::insert_clean(const DeviceKey& device, Device record) {
+  Entry& entry = slot(device);
+  if (!entry.record) entry.record = std::move(record);
+  return *entry.record;
+}
+
+void DeviceCache::put_dirty(const DeviceKey& device, const Device& record) {
+  Entry& entry = slot(device);
   if (!entry.dirty) {
     entry.dirty = true;
     entry.written_versions.clear();
-    if (!inserted) {
-      for (const auto& [module, state] : entry.device.modules) {
+    if (entry.record) {
+      for (const auto& [module, state] : entry.record->modules) {
         entry.written_versions.emplace_back(module, state.version);
       }
     }
-    dirty_.push_back(&*it);
+    dirty_.push_back(&entry);
   }
-  entry.device = device;
+  entry.record = record;
 }
 
 void DeviceCache::write_back(const Writer& write, const Counter& count) {
   // In key order: neighbouring puts touch the same LMDB pages.
   std::sort(dirty_.begin(), dirty_.end(),
-            [](const Map::value_type* a, const Map::value_type* b) { return a->first < b->first; });
+            [](const Entry* a, const Entry* b) { return a->key < b->key; });
   size_t done = 0;
-  for (Map::value_type* node : dirty_) {
-    Entry& entry = node->second;
-    write(node->first, entry.device);
-    const auto& modules = entry.device.modules;
-    for (const auto& [module, version] : entry.written_versions) {
+  for (Entry* entry : dirty_) {
+    const Device& record = *entry->record;
+    write(entry->key, record);
+    const auto& modules = record.modules;
+    for (const auto& [module, version] : entry->written_versions) {
       auto now = modules.find(module);
       if (now == modules.end() || now->second.version != version) {
-        count(entry.device, module, version, -1);
+        count(record, module, version, -1);
       }
     }
-    for (const auto& [module, state] : modules) {
-      auto was = std::find_if(entry.written_versions.begin(), entry.written_versions.end(),
-                              [&](const auto& w) { return w.first == module; });
-      if (was == entry.written_versions.end() || was->second != state.version) {
-        count(entry.device, module, state.version, +1);
+    for (const auto& module : modules) {
+      auto was = std::find_if(entry->written_versions.begin(), entry->written_versions.end(),
+                              [&](const auto& w) { return w.first == module.first; });
+      if (was == entry->written_versions.end() || was->second != module.second.version) {
+        count(record, module.first, module.second.version, +1);
       }
     }
-    entry.written_versions.clear();
-    entry.dirty = false;
+    entry->written_versions.clear();
+    entry->dirty = false;
     done++;
   }
   dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
-const std::optional<JobId>* DeviceCache::active_job(const std::string& key) const {
-  auto it = active_.find(key);
-  return it == active_.end() ? nullptr : &it->second;
+const std::optional<JobId>* DeviceCache::active_job(const DeviceKey& device) {
+  Entry* entry = lookup(device);
+  return entry != nullptr && entry->active_known ? &entry->active : nullptr;
 }
 
-void DeviceCache::set_active_job(const std::string& key, std::optional<JobId> job) {
-  active_[key] = job;
+void DeviceCache::set_active_job(const DeviceKey& device, std::optional<JobId> job) {
+  Entry& entry = slot(device);
+  entry.active_known = true;
+  entry.active = job;
 }
 
 void DeviceCache::trim() {
-  if (dirty_.empty() && (entries_.size() > capacity_ || active_.size() > capacity_)) {
-    entries_.clear();
-    active_.clear();
-  }
+  if (dirty_.empty() && entries_.size() > capacity_) clear();
 }
 
 void DeviceCache::clear() {
   entries_.clear();
   dirty_.clear();
-  active_.clear();
+  last_ = nullptr;
 }
 
 }  // namespace ota

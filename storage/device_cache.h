@@ -25,21 +25,27 @@ class DeviceCache {
  public:
   explicit DeviceCache(size_t capacity) : capacity_(capacity) {}
 
-  // The record under the LMDB key `key`, or null when it is not cached.
-  const Device* find(const std::string& key) const;
+  // Everything is keyed by the device itself: a report looks its device up
+  // once (hash) and again at most by a comparison (the last entry used is
+  // remembered), and its LMDB key is built once per cached device.
+
+  // The LMDB key of `device`, kept with its entry.
+  const std::string& lmdb_key(const DeviceKey& device);
+  // The record of `device`, or null when it is not cached.
+  const Device* find(const DeviceKey& device);
   // A record as read from the database; the reference lasts until the
   // next change to the cache.
-  const Device& insert_clean(const std::string& key, Device device);
+  const Device& insert_clean(const DeviceKey& device, Device record);
   // A record written by the transaction: kept until write_back(). A stored
   // record must have been inserted (insert_clean) first, so that the cache
   // knows the versions it replaces.
-  void put_dirty(const std::string& key, const Device& device);
+  void put_dirty(const DeviceKey& device, const Device& record);
   bool has_dirty() const { return !dirty_.empty(); }
 
   // What the active-task index says for a device (written through: the
   // index itself is always written at once); null when not known here.
-  const std::optional<JobId>* active_job(const std::string& key) const;
-  void set_active_job(const std::string& key, std::optional<JobId> job);
+  const std::optional<JobId>* active_job(const DeviceKey& device);
+  void set_active_job(const DeviceKey& device, std::optional<JobId> job);
 
   // Hands every record changed since the last call to `write`, in key
   // order, and each module version it gained (+1) or lost (-1) since then
@@ -55,17 +61,23 @@ class DeviceCache {
 
  private:
   struct Entry {
-    Device device;
+    std::string key;               // in LMDB
+    std::optional<Device> record;  // not cached while empty
     bool dirty = false;
     // While dirty: the module versions at the last write-back (or read).
     std::vector<std::pair<std::string, std::string>> written_versions;
+    bool active_known = false;
+    std::optional<JobId> active;
   };
-  using Map = std::unordered_map<std::string, Entry>;
+  using Map = std::unordered_map<DeviceKey, Entry, DeviceKeyHash>;
+
+  Entry* lookup(const DeviceKey& device);  // null: no entry
+  Entry& slot(const DeviceKey& device);    // created when absent
 
   size_t capacity_;
   Map entries_;
-  std::vector<Map::value_type*> dirty_;  // node addresses are stable
-  std::unordered_map<std::string, std::optional<JobId>> active_;
+  std::vector<Entry*> dirty_;   // node addresses are stable
+  Map::value_type* last_ = nullptr;  // the entry used last
 };
 
 }  // namespace ota

@@ -431,24 +431,14 @@ std::string LmdbStore::store_id() {
 
 // Devices.
 
-const Device* LmdbStore::find_device_of_key(const std::string& key) {
+const Device* LmdbStore::find_device(const DeviceKey& device) {
   forget_failed_transaction();
-  if (const Device* cached = devices_.find(key)) return cached;
-  auto bytes = env_->get(kDevices, key);
+  if (const Device* cached = devices_.find(device)) return cached;
+  // Not cached: nothing is kept for a device that is not stored (a flood of
+  // unknown names must not fill the cache).
+  auto bytes = env_->get(kDevices, keys::device_key(device));
   if (!bytes) return nullptr;
-  return &devices_.insert_clean(key, decode_device(*bytes));
-}
-
-const std::string& LmdbStore::device_key_of(const DeviceKey& device) {
-  if (memo_device_key_.empty() || !(device == memo_device_)) {
-    memo_device_ = device;
-    memo_device_key_ = keys::device_key(device);
-  }
-  return memo_device_key_;
-}
-
-const Device* LmdbStore::find_device(const DeviceKey& key) {
-  return find_device_of_key(device_key_of(key));
+  return &devices_.insert_clean(device, decode_device(*bytes));
 }
 
 std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
@@ -457,13 +447,12 @@ std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {
 }
 
 void LmdbStore::put_device(const Device& device) {
-  const std::string& key = device_key_of(device.key);
-  env_->check_key(key);  // refused now, not when the batch commits
-  env_->begin();         // the write belongs to the open batch
+  env_->check_key(devices_.lmdb_key(device.key));  // refused now, not at the commit
+  env_->begin();  // the write belongs to the open batch
   // Cached first (if stored), so that the cache knows what it replaces:
   // the version counts follow the change when it is written back.
-  find_device_of_key(key);
-  devices_.put_dirty(key, device);
+  find_device(device.key);
+  devices_.put_dirty(device.key, device);
 }
 
 void LmdbStore::add_version_count(const std::string& product, const std::string& module,
@@ -638,22 +627,17 @@ std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
 }
 
 std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
-  return active_job_of_key(device_key_of(device));
-}
-
-std::optional<JobId> LmdbStore::active_job_of_key(const std::string& device_key) {
   forget_failed_transaction();
-  if (const std::optional<JobId>* cached = devices_.active_job(device_key)) return *cached;
-  auto bytes = env_->get(kActive, device_key);
+  if (const std::optional<JobId>* cached = devices_.active_job(device)) return *cached;
+  auto bytes = env_->get(kActive, devices_.lmdb_key(device));
   const std::optional<JobId> job =
       bytes ? std::optional<JobId>(decode_u64(*bytes, "active index entry")) : std::nullopt;
-  devices_.set_active_job(device_key, job);
+  devices_.set_active_job(device, job);
   return job;
 }
 
 bool LmdbStore::put_task(const Task& task) {
   const std::string task_key = keys::task_key(task.job_id, task.device);
-  const std::string device_key = keys::device_key(task.device);
   const std::string device_task_key =
       keys::device_task_key(task.device, task.job_id);
   // Everything that can refuse the write does so before the first put.
@@ -667,7 +651,7 @@ bool LmdbStore::put_task(const Task& task) {
   } else if (auto bytes = env_->get(kTasks, task_key)) {
     old_state = decode_task(*bytes).state;
   }
-  const std::optional<JobId> active = active_job_of_key(device_key);
+  const std::optional<JobId> active = active_job(task.device);
   const bool now_active = is_active(task.state);
   if (now_active && active && *active != task.job_id) return false;
   const bool state_changed = old_state != task.state;
@@ -693,11 +677,11 @@ bool LmdbStore::put_task(const Task& task) {
   env_->put(kTasks, task_key, encode_task(task));
   tasks_.put(task_key, task);
   if (now_active && active != task.job_id) {
-    env_->put(kActive, device_key, keys::be64(task.job_id));
-    devices_.set_active_job(device_key, task.job_id);
+    env_->put(kActive, devices_.lmdb_key(task.device), keys::be64(task.job_id));
+    devices_.set_active_job(task.device, task.job_id);
   } else if (!now_active && active == task.job_id) {
-    env_->del(kActive, device_key);
-    devices_.set_active_job(device_key, std::nullopt);
+    env_->del(kActive, devices_.lmdb_key(task.device));
+    devices_.set_active_job(task.device, std::nullopt);
   }
   if (!old_state) env_->put(kDeviceTasks, device_task_key, "");
   if (state_changed) {

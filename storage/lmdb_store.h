@@ -118,13 +118,10 @@ class LmdbStore final : public TransactionalStore {
   class Env;  // the LMDB environment and its transaction (lmdb_store.cc)
   LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries);
 
-  // The device under the LMDB key `key` (cached on the way), or null.
-  const Device* find_device_of_key(const std::string& key);
   // Writes the cached changed devices into the open transaction: before a
   // commit and before anything reads the devices database itself.
   void write_back_devices();
   void write_back_tasks();  // the same for tasks whose progress was kept
-  std::optional<JobId> active_job_of_key(const std::string& device_key);
   // Forgets cached state of a transaction LMDB aborted on an error.
   void forget_failed_transaction();
 
@@ -156,10 +153,6 @@ class LmdbStore final : public TransactionalStore {
     auto operator<=>(const VersionName&) const = default;
   };
   std::map<VersionName, int64_t> pending_version_counts_;
-  // The LMDB key of the device last asked for: one report asks three times.
-  const std::string& device_key_of(const DeviceKey& device);
-  DeviceKey memo_device_;
-  std::string memo_device_key_;
   // The time (due_time_bits) of the first due entry when known, so a loop
   // iteration with nothing due reads nothing; UINT64_MAX: none is stored.
   std::optional<uint64_t> next_due_bits_;

@@ -104,37 +104,34 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* params) {
 
 // The hot path: an inform or progress report whose every field is what the
 // full path (parse_inform, parse_progress) accepts, read without a jansson
-// DOM. Anything else, every malformed message included, returns nullopt and
-// takes the full path, which decides and explains; flat_json_fuzz checks
-// that both paths give the same outcome.
-std::optional<ParseOutcome> parse_flat(flat_json::Reader& reader, TopicKind kind,
-                                       const DeviceKey& device, std::string_view payload) {
+// DOM, into `out` in place (this runs for every report: no outcome is moved).
+// Anything else, every malformed message included, returns false with `out`
+// and `device` untouched and takes the full path, which decides and
+// explains; flat_json_fuzz checks that both paths give the same outcome.
+bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
+                std::string_view payload, ParseOutcome& out) {
   using Kind = flat_json::Scalar::Kind;
-  if (!reader.read(payload, "params") || !reader.has_nested()) return std::nullopt;
-  std::string id;
-  if (const flat_json::Scalar* v = reader.top().find("id")) {
-    if (v->kind == Kind::kString) {
-      id = v->text;
-    } else if (v->kind == Kind::kInteger && v->integer >= 0) {
-      id = std::to_string(v->integer);
-    } else {
-      return std::nullopt;
-    }
+  if (!reader.read(payload, "params") || !reader.has_nested()) return false;
+  const flat_json::Scalar* id = reader.top().find("id");
+  if (id != nullptr && !(id->kind == Kind::kString || (id->kind == Kind::kInteger && id->integer >= 0))) {
+    return false;
   }
   const flat_json::Members& params = reader.nested();
-  std::string module(kDefaultModule);
+  std::string_view module = kDefaultModule;
   if (const flat_json::Scalar* m = params.find("module")) {
-    if (m->kind != Kind::kString || m->text.size() > fields::kMaxModuleBytes) return std::nullopt;
+    if (m->kind != Kind::kString || m->text.size() > fields::kMaxModuleBytes) return false;
     if (!m->text.empty()) module = m->text;
   }
-  ParseOutcome out;
   if (kind == TopicKind::kInform) {
     const flat_json::Scalar* v = params.find("version");
     if (v == nullptr || v->kind != Kind::kString || v->text.empty() ||
         v->text.size() > fields::kMaxVersionBytes) {
-      return std::nullopt;
+      return false;
     }
-    out = ParseOutcome::of(VersionReport{device, std::move(module), std::string(v->text)});
+    VersionReport& report = out.event.emplace<VersionReport>();
+    report.device = std::move(device);
+    report.module = module;
+    report.version = v->text;
   } else {
     const flat_json::Scalar* s = params.find("step");
     int64_t step = 0;
@@ -143,27 +140,28 @@ std::optional<ParseOutcome> parse_flat(flat_json::Reader& reader, TopicKind kind
     } else if (s != nullptr && s->kind == Kind::kString) {
       const char* end = s->text.data() + s->text.size();
       auto [ptr, ec] = std::from_chars(s->text.data(), end, step);
-      if (ec != std::errc() || ptr != end) return std::nullopt;
+      if (ec != std::errc() || ptr != end) return false;
     } else {
-      return std::nullopt;
+      return false;
     }
-    if (step < fields::kMinStep || step > fields::kMaxStep) return std::nullopt;
-    std::string desc;
-    if (const flat_json::Scalar* d = params.find("desc")) {
-      if (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength) {
-        return std::nullopt;
-      }
-      desc = d->text;
+    if (step < fields::kMinStep || step > fields::kMaxStep) return false;
+    const flat_json::Scalar* d = params.find("desc");
+    if (d != nullptr && (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength)) {
+      return false;
     }
-    ProgressReport report;
-    report.device = device;
-    report.module = std::move(module);
+    ProgressReport& report = out.event.emplace<ProgressReport>();
+    report.device = std::move(device);
+    report.module = module;
     report.step = static_cast<int32_t>(step);
-    report.desc = std::move(desc);
-    out = ParseOutcome::of(std::move(report));
+    if (d != nullptr) report.desc = d->text;
   }
-  out.message_id = std::move(id);
-  return out;
+  out.kind = ParseOutcome::Kind::kEvent;
+  if (id != nullptr && id->kind == Kind::kString) {
+    out.message_id = id->text;
+  } else if (id != nullptr) {
+    out.message_id = std::to_string(id->integer);
+  }
+  return true;
 }
 
 // SDK v3: {"id","params":{"version"}}. It names no module, so the query is
@@ -293,6 +291,47 @@ bool AliyunDialect::claims(std::string_view topic) const {
          (topic.starts_with(kSysPrefix) && topic.ends_with(kPullSuffix));
 }
 
+namespace {
+
+// Every message the flat reader does not take: jansson decides and explains.
+ParseOutcome parse_full(TopicKind kind, DeviceKey device, std::string_view payload) {
+  std::string error;
+  std::string id;
+  json::JsonPtr root = json::parse(payload, &error);
+  if (root == nullptr) error = "payload: " + error;
+  if (root != nullptr && !fields::read_message_id(root.get(), &id, &error)) root.reset();
+  if (kind == TopicKind::kPull) {
+    ParseOutcome out = root ? parse_pull(device, root.get()) : ParseOutcome::malformed(error);
+    if (out.kind == ParseOutcome::Kind::kMalformed) {
+      // Alink answers a bad request on its reply topic (460: bad params).
+      out.replies.push_back(pull_error_reply(device, id, out.error));
+    }
+    out.message_id = id;
+    return out;
+  }
+  if (root == nullptr) return ParseOutcome::malformed(error);
+  const json_t* params = nullptr;
+  if (!json::get_object(root.get(), "params", &params, /*optional=*/false, &error)) {
+    return ParseOutcome::malformed(error);
+  }
+  ParseOutcome out;
+  switch (kind) {
+    case TopicKind::kInform:
+      out = parse_inform(std::move(device), params);
+      break;
+    case TopicKind::kProgress:
+      out = parse_progress(std::move(device), params);
+      break;
+    default:
+      out = parse_request(std::move(device), params);
+      break;
+  }
+  out.message_id = std::move(id);
+  return out;
+}
+
+}  // namespace
+
 ParseOutcome AliyunDialect::parse(std::string_view topic,
                                   std::string_view payload,
                                   const DeviceConnection&) const {
@@ -305,47 +344,10 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
   }
   DeviceKey device{std::string(t->product), std::string(t->device)};
   if (fast_reports_ && (t->kind == TopicKind::kInform || t->kind == TopicKind::kProgress)) {
-    if (std::optional<ParseOutcome> fast = parse_flat(flat_, t->kind, device, payload)) {
-      return std::move(*fast);
-    }
+    ParseOutcome out;  // returned without a move
+    if (parse_flat(flat_, t->kind, device, payload, out)) return out;
   }
-
-  std::string error;
-  std::string id;
-  json::JsonPtr root = json::parse(payload, &error);
-  if (root == nullptr) error = "payload: " + error;
-  if (root != nullptr && !fields::read_message_id(root.get(), &id, &error)) root.reset();
-  if (t->kind == TopicKind::kPull) {
-    ParseOutcome out = root ? parse_pull(device, root.get()) : ParseOutcome::malformed(error);
-    if (out.kind == ParseOutcome::Kind::kMalformed) {
-      // Alink answers a bad request on its reply topic (460: bad params).
-      out.replies.push_back(pull_error_reply(device, id, out.error));
-    }
-    out.message_id = id;
-    return out;
-  }
-  if (root == nullptr) return ParseOutcome::malformed(error);
-  ParseOutcome out;
-  {
-    const json_t* params = nullptr;
-    if (!json::get_object(root.get(), "params", &params, /*optional=*/false,
-                          &error)) {
-      return ParseOutcome::malformed(error);
-    }
-    switch (t->kind) {
-      case TopicKind::kInform:
-        out = parse_inform(std::move(device), params);
-        break;
-      case TopicKind::kProgress:
-        out = parse_progress(std::move(device), params);
-        break;
-      default:
-        out = parse_request(std::move(device), params);
-        break;
-    }
-  }
-  out.message_id = std::move(id);
-  return out;
+  return parse_full(t->kind, std::move(device), payload);
 }
 
 OutboundMessage AliyunDialect::encode_notification(

@@ -1,53 +1,159 @@
 #include "json/flat_json.h"
 
-#include <simdjson.h>
+#include <cstring>
 
 namespace ota::flat_json {
 namespace {
 
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+// A forward scan over the payload. Every function returns false for
+// anything outside the subset it reads: the caller then takes jansson.
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
 
-// One member value as a Scalar; false when it is not one jansson would read
-// alike (doubles: jansson refuses some simdjson accepts, and the other way).
-bool to_scalar(simdjson::dom::element value, Scalar* out) {
-  switch (value.type()) {
-    case simdjson::dom::element_type::STRING: {
-      std::string_view s = value.get_string().value_unsafe();
-      if (has_nul(s)) return false;  // jansson refuses \u0000
-      *out = {Scalar::Kind::kString, s, 0};
-      return true;
+  void skip_space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  bool at_end() const { return p_ == end_; }
+  bool take(char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  char peek() const { return p_ < end_ ? *p_ : '\0'; }
+
+  // A string without escapes, of printable ASCII and well-formed UTF-8
+  // (what jansson accepts: no overlong forms, no surrogates, at most
+  // U+10FFFF). A backslash is left to jansson, which decodes it.
+  bool string(std::string_view* out) {
+    if (!take('"')) return false;
+    const char* start = p_;
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        *out = std::string_view(start, static_cast<size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20) return false;
+      if (c < 0x80) {
+        ++p_;
+      } else if (!utf8_sequence()) {
+        return false;
+      }
     }
-    case simdjson::dom::element_type::INT64:
-      *out = {Scalar::Kind::kInteger, {}, value.get_int64().value_unsafe()};
-      return true;
-    case simdjson::dom::element_type::BOOL:
-    case simdjson::dom::element_type::NULL_VALUE:
-      *out = {};
-      return true;
-    default:  // UINT64 beyond int64, DOUBLE, ARRAY, OBJECT
+    return false;  // unterminated
+  }
+
+  // A JSON integer that fits int64_t. Fractions, exponents and -0 (which
+  // some parsers read as a double) are left to jansson.
+  bool integer(int64_t* out) {
+    const bool negative = take('-');
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    if (*p_ == '0' && (negative || (p_ + 1 < end_ && p_[1] >= '0' && p_[1] <= '9'))) return false;
+    int64_t value = 0;
+    int digits = 0;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+      if (++digits > 18) return false;  // beyond what surely fits
+      value = value * 10 + (*p_ - '0');
+      ++p_;
+    }
+    if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+    *out = negative ? -value : value;
+    return true;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0) {
       return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+ private:
+  // One multi-byte UTF-8 sequence at p_ (RFC 3629).
+  bool utf8_sequence() {
+    const auto lead = static_cast<unsigned char>(*p_);
+    size_t length;
+    uint32_t code;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2, code = lead & 0x1F;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3, code = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4, code = lead & 0x07;
+    } else {
+      return false;  // a continuation byte, an overlong lead, or beyond U+10FFFF
+    }
+    if (static_cast<size_t>(end_ - p_) < length) return false;
+    for (size_t i = 1; i < length; ++i) {
+      const auto c = static_cast<unsigned char>(p_[i]);
+      if ((c & 0xC0) != 0x80) return false;
+      code = (code << 6) | (c & 0x3F);
+    }
+    if ((length == 3 && code < 0x800) || (length == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
+        (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    p_ += length;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+bool scalar(Scanner& in, Scalar* out) {
+  switch (in.peek()) {
+    case '"':
+      out->kind = Scalar::Kind::kString;
+      return in.string(&out->text);
+    case 't':
+      *out = {};
+      return in.literal("true");
+    case 'f':
+      *out = {};
+      return in.literal("false");
+    case 'n':
+      *out = {};
+      return in.literal("null");
+    default:
+      out->kind = Scalar::Kind::kInteger;
+      return in.integer(&out->integer);
   }
 }
 
-// The members of `object` into `out`; the member named `nested` (when it is
-// an object) into *nested_object instead. False: not flat.
-bool read_members(simdjson::dom::object object, Members* out, std::string_view nested,
-                  simdjson::dom::object* nested_object, bool* found_nested) {
+// One object of scalars into `out`; the member named `nested`, when it is
+// an object, into `nested_out` instead (once: a second is a duplicate).
+bool object(Scanner& in, Members* out, std::string_view nested, Members* nested_out,
+            bool* found_nested) {
   out->clear();
-  for (simdjson::dom::key_value_pair member : object) {
-    if (has_nul(member.key)) return false;
-    Scalar scalar;
-    if (!nested.empty() && member.key == nested &&
-        member.value.type() == simdjson::dom::element_type::OBJECT) {
-      // Kept as a placeholder too, so that a second one is a duplicate.
-      if (!out->add(member.key, Scalar{})) return false;
-      *nested_object = member.value.get_object().value_unsafe();
+  if (!in.take('{')) return false;
+  in.skip_space();
+  if (in.take('}')) return true;
+  while (true) {
+    std::string_view key;
+    in.skip_space();
+    if (!in.string(&key)) return false;
+    in.skip_space();
+    if (!in.take(':')) return false;
+    in.skip_space();
+    if (nested_out != nullptr && key == nested && in.peek() == '{') {
+      // Kept as a placeholder too, so that a second one is a duplicate;
+      // inside it, only scalars.
+      if (!out->add(key, Scalar{})) return false;
+      if (!object(in, nested_out, {}, nullptr, nullptr)) return false;
       *found_nested = true;
-      continue;
+    } else {
+      Scalar value;
+      if (!scalar(in, &value) || !out->add(key, value)) return false;
     }
-    if (!to_scalar(member.value, &scalar) || !out->add(member.key, scalar)) return false;
+    in.skip_space();
+    if (in.take('}')) return true;
+    if (!in.take(',')) return false;
   }
-  return true;
 }
 
 }  // namespace
@@ -65,31 +171,15 @@ bool Members::add(std::string_view name, const Scalar& value) {
   return true;
 }
 
-struct Reader::Parser {
-  simdjson::dom::parser parser;
-};
-
-Reader::Reader() : parser_(std::make_unique<Parser>()) {}
-Reader::~Reader() = default;
-
 bool Reader::read(std::string_view payload, std::string_view nested) {
   has_nested_ = false;
   top_.clear();
   nested_.clear();
-  // jansson refuses a byte order mark; simdjson may skip it.
-  if (payload.starts_with("\xEF\xBB\xBF")) return false;
-  simdjson::dom::element root;
-  // Copies into the parser's own padded buffer, reused between messages.
-  if (parser_->parser.parse(payload.data(), payload.size(), true).get(root)) return false;
-  simdjson::dom::object object;
-  if (root.get_object().get(object)) return false;
-  simdjson::dom::object inner;
-  bool found = false;
-  if (!read_members(object, &top_, nested, &inner, &found)) return false;
-  if (!found) return true;
-  has_nested_ = true;
-  // Only scalars inside: a second level of nesting is not flat.
-  return read_members(inner, &nested_, {}, nullptr, &found);
+  Scanner in(payload);  // a byte order mark is not whitespace: refused, as jansson does
+  in.skip_space();
+  if (!object(in, &top_, nested, &nested_, &has_nested_)) return false;
+  in.skip_space();
+  return in.at_end();
 }
 
 }  // namespace ota::flat_json

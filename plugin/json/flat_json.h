@@ -1,19 +1,18 @@
 // A fast reader for the small device reports that arrive by the thousand
-// per second: {"id":..., "params":{...}} with scalar members only. It parses
-// with simdjson into buffers reused from one message to the next (no
-// allocation per message), where jansson builds a DOM of hash tables.
+// per second: {"id":..., "params":{...}} with scalar members only. One
+// forward scan over the payload, no allocation and no document built
+// (jansson builds a DOM of hash tables; decisions.md "Hot device reports").
 //
-// It accepts only what jansson (json_util.h, duplicates rejected) would read
-// the same way, and says "not flat" for everything else: invalid JSON, a
-// duplicate or NUL-containing key, a NUL in a string, a number that is not a
-// 64-bit integer, nesting other than the one named object, a byte order mark.
-// Callers then take the jansson path, which gives the same result or
-// explains the error; tests/fuzz/flat_json_fuzz.cc checks the two agree.
+// It reads a strict subset of JSON, and says "not flat" for everything
+// else: invalid JSON, a duplicate key, a string with an escape, a number
+// that is not a 64-bit integer (or is -0), nesting other than the one named
+// object, a byte order mark, more than Members::kMax members. Callers then
+// take the jansson path, which gives the same result or explains the
+// error; tests/fuzz/flat_json_fuzz.cc checks the two agree.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <string_view>
 
 namespace ota::flat_json {
@@ -40,22 +39,16 @@ class Members {
 
 class Reader {
  public:
-  Reader();
-  ~Reader();
-  Reader(const Reader&) = delete;
-  Reader& operator=(const Reader&) = delete;
-
   // Reads `payload` as an object of scalars plus, optionally, one object of
   // scalars under `nested`. False: not flat (use the full parser). The views
-  // in top() and nested() stay valid until the next read().
+  // in top() and nested() point into `payload` and stay valid as long as
+  // it does, until the next read().
   bool read(std::string_view payload, std::string_view nested);
   const Members& top() const { return top_; }
   const Members& nested() const { return nested_; }
   bool has_nested() const { return has_nested_; }
 
  private:
-  struct Parser;
-  std::unique_ptr<Parser> parser_;
   Members top_;
   Members nested_;
   bool has_nested_ = false;

@@ -28,33 +28,38 @@ MessageVerdict MessageRouter::on_message(std::string_view topic, std::string_vie
 
 MessageVerdict MessageRouter::on_device_message(std::string_view topic, std::string_view payload,
                                                 const ClientInfo& client, TimeMs now) {
-  bool claimed = false;
-  const Dialect* dialect = nullptr;
-  ParseOutcome parsed;
-  for (const auto& d : u_.dialects.all()) {
-    if (!d->claims(topic)) continue;
-    if (!claimed && payload.size() > options_.max_payload_bytes) {
-      u_.counters.messages_received++;
-      u_.rejections.reject(topic, client, "payload of " + std::to_string(payload.size()) +
-                           " bytes exceeds plugin_opt_max_payload_bytes " +
-                           std::to_string(options_.max_payload_bytes), now);
-      return passed();
-    }
-    claimed = true;
-    parsed = d->parse(topic, payload, {client.client_id, client.username});
-    if (parsed.kind != ParseOutcome::Kind::kNotMine) {
-      dialect = d.get();
-      break;
-    }
-  }
-  if (!claimed) return MessageVerdict::kPass;
+  const auto& dialects = u_.dialects.all();
+  auto claimer = [&](size_t from) {
+    while (from < dialects.size() && !dialects[from]->claims(topic)) ++from;
+    return from;
+  };
+  size_t i = claimer(0);
+  if (i == dialects.size()) return MessageVerdict::kPass;
   u_.counters.messages_received++;
-  if (!dialect) {
-    u_.rejections.reject(topic, client,
-                         "the topic matches no device topic of the enabled dialects (" +
-                         u_.dialects.names_joined() + ")", now);
+  if (payload.size() > options_.max_payload_bytes) {
+    u_.rejections.reject(topic, client, "payload of " + std::to_string(payload.size()) +
+                         " bytes exceeds plugin_opt_max_payload_bytes " +
+                         std::to_string(options_.max_payload_bytes), now);
     return passed();
   }
+  // The first dialect that takes the topic's message parses it (one
+  // outcome, built in place: this runs for every report).
+  for (; i < dialects.size(); i = claimer(i + 1)) {
+    ParseOutcome parsed =
+        dialects[i]->parse(topic, payload, {client.client_id, client.username});
+    if (parsed.kind != ParseOutcome::Kind::kNotMine) {
+      return on_parsed(*dialects[i], parsed, topic, client, now);
+    }
+  }
+  u_.rejections.reject(topic, client,
+                       "the topic matches no device topic of the enabled dialects (" +
+                       u_.dialects.names_joined() + ")", now);
+  return passed();
+}
+
+MessageVerdict MessageRouter::on_parsed(const Dialect& dialect, ParseOutcome& parsed,
+                                        std::string_view topic, const ClientInfo& client,
+                                        TimeMs now) {
   if (parsed.kind == ParseOutcome::Kind::kMalformed) {
     // Alibaba answers a bad request on the device's reply topic: only to a
     // connection that may read it.
@@ -65,7 +70,7 @@ MessageVerdict MessageRouter::on_device_message(std::string_view topic, std::str
     u_.rejections.reject(topic, client, parsed.error, now);
     return passed();
   }
-  const std::string spoofed = u_.access.identity_problem(*dialect, device_of(parsed.event), client);
+  const std::string spoofed = u_.access.identity_problem(dialect, device_of(parsed.event), client);
   if (!spoofed.empty()) {
     u_.rejections.reject(topic, client, spoofed, now);
     return MessageVerdict::kDrop;  // never deliver a spoofed device message
@@ -74,7 +79,7 @@ MessageVerdict MessageRouter::on_device_message(std::string_view topic, std::str
   // whatever the engine decides, to the connection that spoke.
   for (OutboundMessage& reply : parsed.replies) u_.outbox.reply(client, std::move(reply));
   try {
-    handle_event(*dialect, parsed, topic, client, now);
+    handle_event(dialect, parsed, topic, client, now);
   } catch (const StoreError& e) {
     u_.batch.lose(e);
   }

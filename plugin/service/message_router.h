@@ -63,6 +63,9 @@ class MessageRouter {
  private:
   MessageVerdict on_device_message(std::string_view topic, std::string_view payload,
                                    const ClientInfo& client, TimeMs now);
+  // A device message a dialect took: rejected, or checked and handled.
+  MessageVerdict on_parsed(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
+                           const ClientInfo& client, TimeMs now);
   void handle_event(const Dialect& dialect, ParseOutcome& parsed, std::string_view topic,
                     const ClientInfo& client, TimeMs now);
   void handle_app_request(std::string_view topic, std::string_view payload,

@@ -1,4 +1,4 @@
-// Fuzz target: the aliyun dialect's fast path (flat_json, simdjson) against
+// Fuzz target: the aliyun dialect's fast path (flat_json) against
 // its full path (jansson) on inform and progress reports. Whatever the
 // payload, both must give the same outcome: same kind, error, message id and
 // event. The first input byte picks the topic; the rest is the payload.

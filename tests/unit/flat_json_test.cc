@@ -24,9 +24,15 @@ TEST(FlatJson, ReadsScalarsAndTheNestedObject) {
   EXPECT_EQ(r.nested().find("version")->text, "1.0");
   EXPECT_EQ(r.nested().find("step")->integer, 50);
   EXPECT_EQ(r.nested().find("absent"), nullptr);
-  // Escapes are decoded.
-  ASSERT_TRUE(r.read(R"({"params":{"desc":"caf\u00e9 \"ok\""}})", "params"));
-  EXPECT_EQ(r.nested().find("desc")->text, "café \"ok\"");
+  // Well-formed UTF-8 is read as it is; whitespace anywhere JSON allows it.
+  ASSERT_TRUE(r.read(" {\"params\" : {\"desc\":\"OTA升级失败 café \xF0\x9F\x98\x80\"} }\r\n", "params"));
+  EXPECT_EQ(r.nested().find("desc")->text, "OTA升级失败 café \xF0\x9F\x98\x80");
+  // The largest integers it reads, and an empty object.
+  ASSERT_TRUE(r.read(R"({"a":999999999999999999,"b":-999999999999999999,"c":0,"params":{}})", "params"));
+  EXPECT_EQ(r.top().find("a")->integer, 999999999999999999);
+  EXPECT_EQ(r.top().find("b")->integer, -999999999999999999);
+  EXPECT_EQ(r.top().find("c")->integer, 0);
+  EXPECT_TRUE(r.has_nested());
   // Without the nested object.
   ASSERT_TRUE(r.read(R"({"id":"1"})", "params"));
   EXPECT_FALSE(r.has_nested());
@@ -46,6 +52,16 @@ TEST(FlatJson, LeavesEverythingElseToTheFullParser) {
            R"({"a":[1]})", R"({"a":{}})",                     // other nesting
            R"({"params":{"deep":{}}})", R"({"params":{"list":[]}})",
            "{\"id\":\"\xff\"}",                               // invalid UTF-8
+           "{\"id\":\"\xC0\xAF\"}", "{\"id\":\"\xE0\x80\xAF\"}",     // overlong forms
+           "{\"id\":\"\xED\xA0\x80\"}",                       // a surrogate
+           "{\"id\":\"\xF4\x90\x80\x80\"}",                   // beyond U+10FFFF
+           "{\"id\":\"\xE6\x88\"}",                           // a cut sequence
+           "{\"id\":\"a\tb\"}",                                // a raw control character
+           R"({"id":"caf\u00e9"})", R"({"id":"a\"b"})",        // escapes: jansson decodes them
+           R"({"n":-0})", R"({"n":01})", R"({"n":-})", R"({"n":1E2})",
+           R"({"n":1000000000000000000})",                   // 19 digits: left to jansson
+           R"({"b":tru})", R"({"b":nul})", R"({"id":"1",})", R"({,"id":"1"})",
+           R"({"id" "1"})", R"({"id":"1")", R"({"id":"1)",
        }) {
     EXPECT_FALSE(r.read(payload, "params")) << payload;
   }
