@@ -35,19 +35,29 @@ const Device& DeviceCache::insert_clean(const DeviceKey& device, Device record) 
   return *entry.record;
 }
 
+void DeviceCache::mark_dirty(Entry& entry) {
+  if (entry.dirty) return;
+  entry.dirty = true;
+  entry.written_versions.clear();
+  if (entry.record) {
+    for (const auto& [module, state] : entry.record->modules) {
+      entry.written_versions.emplace_back(module, state.version);
+    }
+  }
+  dirty_.push_back(&entry);
+}
+
 void DeviceCache::put_dirty(const DeviceKey& device, const Device& record) {
   Entry& entry = slot(device);
-  if (!entry.dirty) {
-    entry.dirty = true;
-    entry.written_versions.clear();
-    if (entry.record) {
-      for (const auto& [module, state] : entry.record->modules) {
-        entry.written_versions.emplace_back(module, state.version);
-      }
-    }
-    dirty_.push_back(&entry);
-  }
+  mark_dirty(entry);
   entry.record = record;
+}
+
+Device* DeviceCache::change(const DeviceKey& device) {
+  Entry* entry = lookup(device);
+  if (entry == nullptr || !entry->record) return nullptr;
+  mark_dirty(*entry);
+  return &*entry->record;
 }
 
 void DeviceCache::write_back(const Writer& write, const Counter& count) {

@@ -40,6 +40,9 @@ class DeviceCache {
   // record must have been inserted (insert_clean) first, so that the cache
   // knows the versions it replaces.
   void put_dirty(const DeviceKey& device, const Device& record);
+  // The cached record of `device`, marked as written by the transaction,
+  // to change in place (null when not cached): put_dirty without a copy.
+  Device* change(const DeviceKey& device);
   bool has_dirty() const { return !dirty_.empty(); }
 
   // What the active-task index says for a device (written through: the
@@ -73,6 +76,7 @@ class DeviceCache {
 
   Entry* lookup(const DeviceKey& device);  // null: no entry
   Entry& slot(const DeviceKey& device);    // created when absent
+  void mark_dirty(Entry& entry);           // remembers the versions it replaces
 
   size_t capacity_;
   Map entries_;

@@ -455,6 +455,18 @@ void LmdbStore::put_device(const Device& device) {
   devices_.put_dirty(device.key, device);
 }
 
+void LmdbStore::put_module_state(const DeviceKey& device, const std::string& module,
+                                 const ModuleState& state, TimeMs last_seen) {
+  env_->check_key(devices_.lmdb_key(device));
+  env_->begin();
+  if (find_device(device) == nullptr) {
+    throw StoreError("device " + device.product + "/" + device.device + " is not stored");
+  }
+  Device* record = devices_.change(device);
+  record->modules[module] = state;
+  record->last_seen = last_seen;
+}
+
 void LmdbStore::add_version_count(const std::string& product, const std::string& module,
                                   const std::string& version, int delta) {
   const uint64_t serial = env_->txn_serial();
@@ -567,12 +579,17 @@ PackageId LmdbStore::allocate_package_id() {
   return next_id(keys::kNextPackageIdKey);
 }
 
-std::optional<Package> LmdbStore::get_package(PackageId id) {
+const Package* LmdbStore::find_package(PackageId id) {
   forget_failed_transaction();
-  if (const Package* cached = packages_.find(id)) return *cached;
+  if (const Package* cached = packages_.find(id)) return cached;
   auto bytes = env_->get(kPackages, keys::be64(id));
-  if (!bytes) return std::nullopt;
-  return packages_.put(id, decode_package(*bytes));
+  if (!bytes) return nullptr;
+  return &packages_.put(id, decode_package(*bytes));
+}
+
+std::optional<Package> LmdbStore::get_package(PackageId id) {
+  const Package* found = find_package(id);
+  return found ? std::optional<Package>(*found) : std::nullopt;
 }
 
 void LmdbStore::put_package(const Package& package) {
@@ -595,12 +612,17 @@ void LmdbStore::for_each_package(const Visitor<Package>& visit) {
 
 JobId LmdbStore::allocate_job_id() { return next_id(keys::kNextJobIdKey); }
 
-std::optional<Job> LmdbStore::get_job(JobId id) {
+const Job* LmdbStore::find_job(JobId id) {
   forget_failed_transaction();
-  if (const Job* cached = jobs_.find(id)) return *cached;
+  if (const Job* cached = jobs_.find(id)) return cached;
   auto bytes = env_->get(kJobs, keys::be64(id));
-  if (!bytes) return std::nullopt;
-  return jobs_.put(id, decode_job(*bytes));
+  if (!bytes) return nullptr;
+  return &jobs_.put(id, decode_job(*bytes));
+}
+
+std::optional<Job> LmdbStore::get_job(JobId id) {
+  const Job* found = find_job(id);
+  return found ? std::optional<Job>(*found) : std::nullopt;
 }
 
 void LmdbStore::put_job(const Job& job) {
@@ -617,13 +639,17 @@ void LmdbStore::for_each_job(const Visitor<Job>& visit) {
 
 // Tasks.
 
-std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
+const Task* LmdbStore::find_task(JobId job, const DeviceKey& device) {
   forget_failed_transaction();
-  const std::string key = keys::task_key(job, device);
-  if (const Task* cached = tasks_.find(key)) return *cached;
-  auto bytes = env_->get(kTasks, key);
-  if (!bytes) return std::nullopt;
-  return tasks_.put(key, decode_task(*bytes));
+  if (const Task* cached = tasks_.find(TaskRef{job, device})) return cached;
+  auto bytes = env_->get(kTasks, keys::task_key(job, device));
+  if (!bytes) return nullptr;
+  return &tasks_.put(TaskId{job, device}, decode_task(*bytes));
+}
+
+std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
+  const Task* found = find_task(job, device);
+  return found ? std::optional<Task>(*found) : std::nullopt;
 }
 
 std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
@@ -637,24 +663,33 @@ std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
 }
 
 bool LmdbStore::put_task(const Task& task) {
-  const std::string task_key = keys::task_key(task.job_id, task.device);
-  const std::string device_task_key =
-      keys::device_task_key(task.device, task.job_id);
-  // Everything that can refuse the write does so before the first put.
-  env_->check_key(task_key);
-  env_->check_key(device_task_key);
-
   forget_failed_transaction();
+  // Everything that can refuse the write does so before the first put (a
+  // task key is as long as the device-task key checked below).
   std::optional<TaskState> old_state;
-  if (const Task* cached = tasks_.find(task_key)) {
+  std::string task_key;
+  if (const Task* cached = tasks_.find(TaskRef{task.job_id, task.device})) {
     old_state = cached->state;
-  } else if (auto bytes = env_->get(kTasks, task_key)) {
-    old_state = decode_task(*bytes).state;
+  } else {
+    task_key = keys::task_key(task.job_id, task.device);
+    env_->check_key(task_key);
+    if (auto bytes = env_->get(kTasks, task_key)) old_state = decode_task(*bytes).state;
   }
   const std::optional<JobId> active = active_job(task.device);
   const bool now_active = is_active(task.state);
   if (now_active && active && *active != task.job_id) return false;
   const bool state_changed = old_state != task.state;
+  if (old_state && !state_changed) {
+    // Progress within a state changes no index or count: the record is
+    // written back with the batch (a device repeats it many times).
+    env_->begin();
+    tasks_.put_dirty(TaskId{task.job_id, task.device}, task);
+    return true;
+  }
+  if (task_key.empty()) task_key = keys::task_key(task.job_id, task.device);
+
+  const std::string device_task_key = keys::device_task_key(task.device, task.job_id);
+  env_->check_key(device_task_key);
   const std::string job_counts_key = keys::job_task_counts_key(task.job_id);
   const std::string group_counts_key =
       keys::group_task_counts_key(task.job_id, task.group);
@@ -666,16 +701,8 @@ bool LmdbStore::put_task(const Task& task) {
     job_counts = read_counts(job_counts_key);
     group_counts = read_counts(group_counts_key);
   }
-
-  if (old_state && !state_changed) {
-    // Progress within a state changes no index or count: the record is
-    // written back with the batch (a device repeats it many times).
-    env_->begin();
-    tasks_.put_dirty(task_key, task);
-    return true;
-  }
   env_->put(kTasks, task_key, encode_task(task));
-  tasks_.put(task_key, task);
+  tasks_.put(TaskId{task.job_id, task.device}, task);
   if (now_active && active != task.job_id) {
     env_->put(kActive, devices_.lmdb_key(task.device), keys::be64(task.job_id));
     devices_.set_active_job(task.device, task.job_id);
@@ -698,8 +725,8 @@ bool LmdbStore::put_task(const Task& task) {
 void LmdbStore::write_back_tasks() {
   forget_failed_transaction();
   if (!tasks_.has_dirty()) return;
-  tasks_.write_back([this](const std::string& key, const Task& task) {
-    env_->put(kTasks, key, encode_task(task));
+  tasks_.write_back([this](const TaskId& id, const Task& task) {
+    env_->put(kTasks, keys::task_key(id.job, id.device), encode_task(task));
   });
 }
 

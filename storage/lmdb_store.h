@@ -44,6 +44,30 @@ struct LmdbStoreOptions {
 // kLmdbSchemaVersion, the version this build writes, and the migrations
 // from older ones.
 
+// A task in the task cache: by (job, device), so a lookup builds no LMDB
+// key (that is built once, when the task is written). TaskRef looks one up
+// without copying the device's names.
+struct TaskId {
+  JobId job = 0;
+  DeviceKey device;
+  bool operator<(const TaskId& o) const { return job != o.job ? job < o.job : device < o.device; }
+};
+struct TaskRef {
+  JobId job;
+  const DeviceKey& device;
+};
+struct TaskIdHash {
+  using is_transparent = void;
+  // Not noexcept, as DeviceKeyHash: the map keeps each node's hash.
+  size_t operator()(const TaskId& t) const { return hash(t.job, t.device); }
+  size_t operator()(const TaskRef& t) const { return hash(t.job, t.device); }
+  static size_t hash(JobId job, const DeviceKey& device) {
+    return DeviceKeyHash{}(device) ^ (job * 0x9e3779b97f4a7c15ULL);
+  }
+};
+inline bool operator==(const TaskId& a, const TaskId& b) { return a.job == b.job && a.device == b.device; }
+inline bool operator==(const TaskId& a, const TaskRef& b) { return a.job == b.job && a.device == b.device; }
+
 class LmdbStore final : public TransactionalStore {
  public:
   // Opens (creating if missing, one directory level) the store in `dir`.
@@ -75,6 +99,8 @@ class LmdbStore final : public TransactionalStore {
   std::optional<Device> get_device(const DeviceKey& key) override;
   const Device* find_device(const DeviceKey& key) override;
   void put_device(const Device& device) override;
+  void put_module_state(const DeviceKey& device, const std::string& module,
+                        const ModuleState& state, TimeMs last_seen) override;
   uint64_t device_count() override;
   std::map<std::string, uint64_t> version_counts(const std::string& product,
                                                  const std::string& module) override;
@@ -83,16 +109,19 @@ class LmdbStore final : public TransactionalStore {
 
   PackageId allocate_package_id() override;
   std::optional<Package> get_package(PackageId id) override;
+  const Package* find_package(PackageId id) override;
   void put_package(const Package& package) override;
   bool delete_package(PackageId id) override;
   void for_each_package(const Visitor<Package>& visit) override;
 
   JobId allocate_job_id() override;
   std::optional<Job> get_job(JobId id) override;
+  const Job* find_job(JobId id) override;
   void put_job(const Job& job) override;
   void for_each_job(const Visitor<Job>& visit) override;
 
   std::optional<Task> get_task(JobId job, const DeviceKey& device) override;
+  const Task* find_task(JobId job, const DeviceKey& device) override;
   bool put_task(const Task& task) override;
   std::optional<JobId> active_job(const DeviceKey& device) override;
   void for_each_task_of_job(JobId job, const Visitor<Task>& visit) override;
@@ -140,7 +169,7 @@ class LmdbStore final : public TransactionalStore {
   // Written through; a task by its LMDB key.
   RecordCache<JobId, Job> jobs_;
   RecordCache<PackageId, Package> packages_;
-  RecordCache<std::string, Task> tasks_;
+  RecordCache<TaskId, Task, TaskIdHash> tasks_;
   // The task-count records (global, per job, per group), written back.
   RecordCache<std::string, TaskCounts> counts_;
   void write_back_counts();

@@ -8,60 +8,90 @@
 // and forgets everything after a commit once it holds more than `capacity`.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
-#include <set>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace ota {
 
-template <typename Key, typename Record, typename Hash = std::hash<Key>>
+template <typename Key, typename Record, typename Hash = std::hash<Key>,
+          typename Equal = std::equal_to<>>
 class RecordCache {
  public:
   explicit RecordCache(size_t capacity) : capacity_(capacity) {}
 
   // The record, or null when not cached; valid until the next change.
-  const Record* find(const Key& key) const {
-    auto it = records_.find(key);
-    return it == records_.end() ? nullptr : &it->second;
+  // `K`: the key, or what a transparent Hash takes in its place (no copy).
+  template <typename K>
+  const Record* find(const K& key) const {
+    auto it = slots_.find(key);
+    return it == slots_.end() ? nullptr : &it->second.record;
   }
   // A record as read from, or just written to, the database.
   const Record& put(const Key& key, Record record) {
-    dirty_.erase(key);
-    return records_.insert_or_assign(key, std::move(record)).first->second;
+    Node& node = *slots_.try_emplace(key).first;
+    if (node.second.dirty) forget_dirty(node);
+    node.second.record = std::move(record);
+    return node.second.record;
   }
   // A record LMDB does not have yet: write_back() writes it.
   void put_dirty(const Key& key, const Record& record) {
-    records_.insert_or_assign(key, record);
-    dirty_.insert(key);
-  }
-  bool has_dirty() const { return !dirty_.empty(); }
-  // Hands every dirty record to `write` (in key order) and marks it clean.
-  template <typename Writer>
-  void write_back(const Writer& write) {
-    while (!dirty_.empty()) {
-      const Key key = *dirty_.begin();
-      write(key, records_.at(key));
-      dirty_.erase(dirty_.begin());
+    auto it = slots_.try_emplace(key).first;
+    it->second.record = record;
+    if (!it->second.dirty) {
+      it->second.dirty = true;
+      dirty_.push_back(&*it);
     }
   }
+  bool has_dirty() const { return !dirty_.empty(); }
+  // Hands every dirty record to `write` (in key order: neighbouring puts
+  // touch the same LMDB pages) and marks it clean. A throwing write leaves
+  // the rest dirty: the caller aborts and clears.
+  template <typename Writer>
+  void write_back(const Writer& write) {
+    std::sort(dirty_.begin(), dirty_.end(),
+              [](const Node* a, const Node* b) { return a->first < b->first; });
+    size_t done = 0;
+    for (Node* node : dirty_) {
+      write(node->first, node->second.record);
+      node->second.dirty = false;
+      done++;
+    }
+    dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
+  }
   void erase(const Key& key) {
-    dirty_.erase(key);
-    records_.erase(key);
+    auto it = slots_.find(key);
+    if (it == slots_.end()) return;
+    if (it->second.dirty) forget_dirty(*it);
+    slots_.erase(it);
   }
   void trim() {
-    if (records_.size() > capacity_ && dirty_.empty()) records_.clear();
+    if (slots_.size() > capacity_ && dirty_.empty()) slots_.clear();
   }
   void clear() {
-    records_.clear();
+    slots_.clear();
     dirty_.clear();
   }
 
  private:
+  struct Slot {
+    Record record{};
+    bool dirty = false;
+  };
+  using Map = std::unordered_map<Key, Slot, Hash, Equal>;
+  using Node = typename Map::value_type;
+
+  void forget_dirty(Node& node) {
+    node.second.dirty = false;
+    std::erase(dirty_, &node);
+  }
+
   size_t capacity_;
-  std::unordered_map<Key, Record, Hash> records_;
-  std::set<Key> dirty_;
+  Map slots_;
+  std::vector<Node*> dirty_;  // node addresses are stable
 };
 
 }  // namespace ota

@@ -38,18 +38,20 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
                                         TimeMs now, Outbox& out) {
   // The first report after an arrival by subscription (see arrived_at_).
   std::optional<TimeMs> arrived;
-  if (auto it = arrived_at_.find(report.device); it != arrived_at_.end()) {
+  if (auto it = arrived_at_.empty() ? arrived_at_.end() : arrived_at_.find(report.device);
+      it != arrived_at_.end()) {
     if (!report.came_online) arrived = it->second;
     arrived_at_.erase(it);
   }
   // Without a copy: most reports repeat what is stored.
   const Device* stored = store_.find_device(report.device);
   if (!stored && !options_.auto_register) return ReportOutcome::kUnknownDevice;
-  if (!stored || needs_rewrite(*stored, report, now)) {
-    Device device = stored ? *stored : Device{report.device, {}, {}, now, now};
+  if (!stored) {
+    Device device{report.device, {}, {}, now, now};
     device.modules[report.module] = ModuleState{report.version, now};
-    device.last_seen = now;
     store_.put_device(device);
+  } else if (needs_rewrite(*stored, report, now)) {
+    store_.put_module_state(report.device, report.module, ModuleState{report.version, now}, now);
   }
 
   std::optional<JobId> job_id = store_.active_job(report.device);
@@ -93,8 +95,30 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
 
 ReportOutcome Engine::on_progress_report(const ProgressReport& report,
                                          TimeMs now, Outbox&) {
-  arrived_at_.erase(report.device);  // it moved on since it arrived
+  if (!arrived_at_.empty()) arrived_at_.erase(report.device);  // it moved on since it arrived
   if (!store_.find_device(report.device)) return ReportOutcome::kUnknownDevice;
+  std::optional<JobId> job_id = store_.active_job(report.device);
+  if (!job_id || (report.job_id && *report.job_id != *job_id)) return ReportOutcome::kNoActiveTask;
+  // Most reports are the next step of an upgrade in progress: read without
+  // copying the task, its job or its package.
+  if (const Task* current = store_.find_task(*job_id, report.device);
+      current != nullptr && current->state == TaskState::kInProgress &&
+      current->module == report.module && report.step >= 0 && report.step < 100 &&
+      !report.completed) {
+    if (current->step == report.step && current->detail == report.desc) {
+      return ReportOutcome::kApplied;  // devices repeat each step (DESIGN §10)
+    }
+    Task task = *current;  // copied first: the lookups below may change the store's caches
+    const Job* job = store_.find_job(*job_id);
+    if (job == nullptr || store_.find_package(job->package_id) == nullptr) {
+      return ReportOutcome::kNoActiveTask;
+    }
+    task.step = report.step;
+    task.detail = report.desc;
+    record(task, TaskState::kInProgress, now, report.desc);
+    save(task);
+    return ReportOutcome::kApplied;
+  }
   std::optional<ActiveTask> active = active_task(report.device);
   if (!active || (report.job_id && *report.job_id != active->job.id)) {
     return ReportOutcome::kNoActiveTask;

@@ -33,8 +33,12 @@ struct DeviceKey {
 };
 
 // For hash maps keyed by device (presence, caches on the per-message path).
+// Deliberately not noexcept: libstdc++ then keeps each node's hash, so a
+// lookup compares hashes, not names, along a bucket, and never hashes
+// another node's two names again to find where the bucket ends (that was
+// the plugin's hottest code in the flood of issue 15).
 struct DeviceKeyHash {
-  size_t operator()(const DeviceKey& k) const noexcept {
+  size_t operator()(const DeviceKey& k) const {
     const size_t h = std::hash<std::string>{}(k.product);
     return h ^ (std::hash<std::string>{}(k.device) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
   }

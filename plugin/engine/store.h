@@ -65,6 +65,10 @@ class Store {
   // call of this store; null when the device is unknown.
   virtual const Device* find_device(const DeviceKey& key) = 0;
   virtual void put_device(const Device& device) = 0;
+  // A stored device's report of one module, without copying the device:
+  // its module state and last_seen change as put_device would change them.
+  virtual void put_module_state(const DeviceKey& device, const std::string& module,
+                                const ModuleState& state, TimeMs last_seen) = 0;
   virtual uint64_t device_count() = 0;
   // Devices of a product per version of one module, kept by put_device, so
   // reading it costs one short scan however many devices there are.
@@ -78,6 +82,9 @@ class Store {
   // Packages. Ids are allocated by the store, starting at 1, never reused.
   virtual PackageId allocate_package_id() = 0;
   virtual std::optional<Package> get_package(PackageId id) = 0;
+  // find_package, find_job, find_task: the same without a copy, valid
+  // until the next call of this store (as find_device); null when absent.
+  virtual const Package* find_package(PackageId id) = 0;
   virtual void put_package(const Package& package) = 0;
   virtual bool delete_package(PackageId id) = 0;
   virtual void for_each_package(const Visitor<Package>& visit) = 0;
@@ -85,11 +92,13 @@ class Store {
   // Jobs. Ids as for packages.
   virtual JobId allocate_job_id() = 0;
   virtual std::optional<Job> get_job(JobId id) = 0;
+  virtual const Job* find_job(JobId id) = 0;
   virtual void put_job(const Job& job) = 0;
   virtual void for_each_job(const Visitor<Job>& visit) = 0;
 
   // Tasks, keyed by (job, device).
   virtual std::optional<Task> get_task(JobId job, const DeviceKey& device) = 0;
+  virtual const Task* find_task(JobId job, const DeviceKey& device) = 0;
   // Stores the task and updates the active index and the per-state counts.
   // Returns false, writing nothing, if the task is active and the device
   // already has an active task of another job.

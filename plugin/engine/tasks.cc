@@ -159,10 +159,26 @@ void Engine::finish(Task& task, TaskState state, FailReason reason,
   advance_job(task.job_id, state == TaskState::kFailed, now);
 }
 
+namespace {
+
+// A step of a download or update going on (not an interruption: -1..-4).
+bool plain_progress(const TaskEvent& e) { return e.state == TaskState::kInProgress && e.step >= 0; }
+
+}  // namespace
+
 void Engine::record(Task& task, TaskState state, TimeMs now, std::string detail) {
   task.state = state;
   task.updated_at = now;
-  task.history.push_back({now, state, task.step, std::move(detail)});
+  TaskEvent event{now, state, task.step, std::move(detail)};
+  // A run of progress steps keeps its first and its latest: a device that
+  // reports every percent must not push the transitions out of the history.
+  const size_t n = task.history.size();
+  if (plain_progress(event) && n >= 2 && plain_progress(task.history[n - 1]) &&
+      plain_progress(task.history[n - 2])) {
+    task.history.back() = std::move(event);
+    return;
+  }
+  task.history.push_back(std::move(event));
   if (task.history.size() > kMaxTaskHistory) {
     // Keep the first entry (when the task was created) and the latest ones.
     task.history.erase(task.history.begin() + 1);

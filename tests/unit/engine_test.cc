@@ -116,6 +116,37 @@ TEST_F(EngineTest, ProductConfigCacheFollowsSetAndInvalidate) {
   EXPECT_EQ(engine_->product_config("pk").success_rule, SuccessRule::kVersion);
 }
 
+TEST_F(EngineTest, ARunOfProgressStepsKeepsItsFirstAndLatestInTheHistory) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"});
+  engine_->run_due(kT0, out_);
+  for (int step = 1; step <= 40; ++step) {
+    ASSERT_EQ(progress("d1", step, "downloading", "default", kT0 + step), ReportOutcome::kApplied);
+  }
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.step, 40);
+  // created, notified, the first step and the latest: the transitions stay.
+  ASSERT_EQ(t.history.size(), 4u);
+  EXPECT_EQ(t.history[0].state, TaskState::kQueued);
+  EXPECT_EQ(t.history[1].state, TaskState::kNotified);
+  EXPECT_EQ(t.history[2].step, 1);
+  EXPECT_EQ(t.history[2].at, kT0 + 1);
+  EXPECT_EQ(t.history[3].step, 40);
+  EXPECT_EQ(t.history[3].at, kT0 + 40);
+  // An interruption is never folded into a run, and a run starts after it.
+  ProgressReport cut{{"pk", "d1"}, "default", -4, "result_code -5: time_out"};
+  cut.resumable = true;
+  ASSERT_EQ(engine_->on_progress_report(cut, kT0 + 50, out_), ReportOutcome::kApplied);
+  for (int step = 41; step <= 60; ++step) {
+    ASSERT_EQ(progress("d1", step, "downloading", "default", kT0 + step + 50), ReportOutcome::kApplied);
+  }
+  t = task(j.id, "d1");
+  ASSERT_EQ(t.history.size(), 7u);
+  EXPECT_EQ(t.history[4].step, -4);
+  EXPECT_EQ(t.history[5].step, 41);
+  EXPECT_EQ(t.history[6].step, 60);
+}
+
 TEST_F(EngineTest, UnknownDeviceRejectedWithoutAutoRegistration) {
   Engine strict(*store_, EngineOptions{.auto_register = false});
   EXPECT_EQ(strict.on_version_report({{"pk", "d9"}, "default", "1"}, kT0, out_),

@@ -68,9 +68,14 @@ class FaultInjectionStore final : public TransactionalStore {
     inner_.for_each_device(product, after, visit);
   }
   std::optional<Package> get_package(PackageId id) override { return inner_.get_package(id); }
+  const Package* find_package(PackageId id) override { return inner_.find_package(id); }
   void for_each_package(const Visitor<Package>& visit) override { inner_.for_each_package(visit); }
   std::optional<Job> get_job(JobId id) override { return inner_.get_job(id); }
+  const Job* find_job(JobId id) override { return inner_.find_job(id); }
   void for_each_job(const Visitor<Job>& visit) override { inner_.for_each_job(visit); }
+  const Task* find_task(JobId job, const DeviceKey& device) override {
+    return inner_.find_task(job, device);
+  }
   std::optional<Task> get_task(JobId job, const DeviceKey& device) override {
     return inner_.get_task(job, device);
   }
@@ -104,6 +109,11 @@ class FaultInjectionStore final : public TransactionalStore {
   void put_device(const Device& device) override {
     write();
     inner_.put_device(device);
+  }
+  void put_module_state(const DeviceKey& device, const std::string& module,
+                        const ModuleState& state, TimeMs last_seen) override {
+    write();
+    inner_.put_module_state(device, module, state, last_seen);
   }
   PackageId allocate_package_id() override {
     write();

@@ -167,6 +167,23 @@ TEST_F(LmdbStore, DeviceRoundTrip) {
   EXPECT_EQ(store_->device_count(), 1u);
 }
 
+TEST_F(LmdbStore, AModuleStateChangesInPlaceOnlyOnAStoredDevice) {
+  const Device d = make_device("prod", "dev-1");
+  store_->put_device(d);
+  store_->commit(false);
+  store_->put_module_state(d.key, "wifi", {"2.0", kNow + 5}, kNow + 6);
+  Device expected = d;
+  expected.modules["wifi"] = {"2.0", kNow + 5};
+  expected.last_seen = kNow + 6;
+  EXPECT_EQ(store_->get_device(d.key), expected);
+  store_->commit(false);
+  reopen();
+  EXPECT_EQ(store_->get_device(d.key), expected);
+  EXPECT_EQ(store_->version_counts("prod", "wifi"), (std::map<std::string, uint64_t>{{"2.0", 1}}));
+  EXPECT_THROW(store_->put_module_state({"prod", "dev-2"}, "wifi", {"2.0", kNow}, kNow), StoreError);
+  EXPECT_FALSE(store_->get_device({"prod", "dev-2"}).has_value());
+}
+
 TEST_F(LmdbStore, VersionCountsEqualARecountThroughChangesAndAborts) {
   const std::vector<std::string> products = {"prod", "other"};
   const std::vector<std::string> modules = {"default", "wifi", "mcu"};
@@ -186,9 +203,15 @@ TEST_F(LmdbStore, VersionCountsEqualARecountThroughChangesAndAborts) {
   for (int round = 0; round < 40; ++round) {
     for (int i = 0; i < 30; ++i) {
       Device d = make_device(products[next(2)], "d" + std::to_string(next(25)));
+      const bool stored_before = store_->find_device(d.key) != nullptr;
       if (auto stored = store_->get_device(d.key)) d = *stored;
-      // Change, add or drop a module's version.
+      // Change, add or drop a module's version; in place for some (as the
+      // engine records a version report).
       const std::string& m = modules[next(3)];
+      if (stored_before && next(2) == 0) {
+        store_->put_module_state(d.key, m, {"1.0." + std::to_string(next(4)), kNow}, kNow);
+        continue;
+      }
       if (next(5) == 0) {
         d.modules.erase(m);
       } else {
