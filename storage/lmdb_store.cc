@@ -647,6 +647,12 @@ const Task* LmdbStore::find_task(JobId job, const DeviceKey& device) {
   return &tasks_.put(TaskId{job, device}, decode_task(*bytes));
 }
 
+Task* LmdbStore::change_task(JobId job, const DeviceKey& device) {
+  if (find_task(job, device) == nullptr) return nullptr;  // cached on the way
+  env_->begin();  // the write belongs to the open batch
+  return tasks_.change(TaskRef{job, device});
+}
+
 std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
   const Task* found = find_task(job, device);
   return found ? std::optional<Task>(*found) : std::nullopt;

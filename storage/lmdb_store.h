@@ -122,6 +122,7 @@ class LmdbStore final : public TransactionalStore {
 
   std::optional<Task> get_task(JobId job, const DeviceKey& device) override;
   const Task* find_task(JobId job, const DeviceKey& device) override;
+  Task* change_task(JobId job, const DeviceKey& device) override;
   bool put_task(const Task& task) override;
   std::optional<JobId> active_job(const DeviceKey& device) override;
   void for_each_task_of_job(JobId job, const Visitor<Task>& visit) override;

@@ -108,15 +108,16 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
     if (current->step == report.step && current->detail == report.desc) {
       return ReportOutcome::kApplied;  // devices repeat each step (DESIGN §10)
     }
-    Task task = *current;  // copied first: the lookups below may change the store's caches
     const Job* job = store_.find_job(*job_id);
     if (job == nullptr || store_.find_package(job->package_id) == nullptr) {
       return ReportOutcome::kNoActiveTask;
     }
-    task.step = report.step;
-    task.detail = report.desc;
-    record(task, TaskState::kInProgress, now, report.desc);
-    save(task);
+    // Within its state: changed in place (no index or count moves).
+    Task* task = store_.change_task(*job_id, report.device);
+    if (task == nullptr) return ReportOutcome::kNoActiveTask;
+    task->step = report.step;
+    task->detail = report.desc;
+    record(*task, TaskState::kInProgress, now, report.desc);
     return ReportOutcome::kApplied;
   }
   std::optional<ActiveTask> active = active_task(report.device);

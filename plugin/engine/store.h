@@ -103,6 +103,11 @@ class Store {
   // Returns false, writing nothing, if the task is active and the device
   // already has an active task of another job.
   virtual bool put_task(const Task& task) = 0;
+  // A stored task to change in place within its state (step, detail,
+  // history: nothing that moves an index or a count), written with the
+  // batch as put_task would write it; null when there is none. Valid until
+  // the next call of this store.
+  virtual Task* change_task(JobId job, const DeviceKey& device) = 0;
   // The job whose task is active for the device, if any.
   virtual std::optional<JobId> active_job(const DeviceKey& device) = 0;
   virtual void for_each_task_of_job(JobId job, const Visitor<Task>& visit) = 0;

@@ -321,6 +321,32 @@ TEST_F(LmdbStore, TaskRoundTripWithHistory) {
   EXPECT_FALSE(store_->get_task(5, {"prod", "dev-2"}).has_value());
 }
 
+TEST_F(LmdbStore, ATaskChangedInPlaceIsWrittenWithItsBatchOrLostWithIt) {
+  Task t = make_task(5, "dev-1", TaskState::kInProgress);
+  ASSERT_TRUE(store_->put_task(t));
+  store_->commit(false);
+  const TaskCounts counts = store_->task_counts();
+  EXPECT_EQ(store_->change_task(5, {"prod", "dev-2"}), nullptr);
+  EXPECT_EQ(store_->change_task(6, t.device), nullptr);
+
+  Task* changed = store_->change_task(5, t.device);
+  ASSERT_NE(changed, nullptr);
+  changed->step = 70;
+  changed->history.push_back({kNow + 3, TaskState::kInProgress, 70, "downloading"});
+  EXPECT_TRUE(store_->in_transaction());
+  store_->abort();  // lost with the batch, even from the cache
+  EXPECT_EQ(store_->get_task(5, t.device), t);
+
+  changed = store_->change_task(5, t.device);
+  ASSERT_NE(changed, nullptr);
+  changed->step = 80;
+  Task expected = *changed;
+  store_->commit(false);
+  reopen();
+  EXPECT_EQ(store_->get_task(5, t.device), expected);
+  EXPECT_EQ(store_->task_counts(), counts);  // within its state: no count moves
+}
+
 TEST_F(LmdbStore, ReopenKeepsCommittedDataOnly) {
   store_->put_device(make_device("prod", "kept"));
   store_->commit(/*durable=*/true);
