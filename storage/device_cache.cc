@@ -7,19 +7,19 @@
 namespace ota {
 
 DeviceCache::Entry* DeviceCache::lookup(const DeviceKey& device) {
-  if (last_ != nullptr && last_->first == device) return last_->second.get();
+  if (last_ != nullptr && last_->first == device) return &last_->second;
   auto it = entries_.find(device);
   if (it == entries_.end()) return nullptr;
   last_ = &*it;
-  return it->second.get();
+  return &it->second;
 }
 
 DeviceCache::Entry& DeviceCache::slot(const DeviceKey& device) {
   if (Entry* found = lookup(device)) return *found;
-  auto it = entries_.try_emplace(device, std::make_unique<Entry>()).first;
-  it->second->key = lmdb_keys::device_key(device);
+  auto it = entries_.try_emplace(device).first;
+  it->second.key = lmdb_keys::device_key(device);
   last_ = &*it;
-  return *it->second;
+  return it->second;
 }
 
 const std::string& DeviceCache::lmdb_key(const DeviceKey& device) { return slot(device).key; }

@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -73,10 +72,7 @@ class DeviceCache {
     bool active_known = false;
     std::optional<JobId> active;
   };
-  // The entry behind a pointer: a node is then its key, a pointer and its
-  // hash, so the nodes a lookup walks stay few cache lines (the kernel's
-  // network work between two reports evicts most of them).
-  using Map = std::unordered_map<DeviceKey, std::unique_ptr<Entry>, DeviceKeyHash>;
+  using Map = std::unordered_map<DeviceKey, Entry, DeviceKeyHash>;
 
   Entry* lookup(const DeviceKey& device);  // null: no entry
   Entry& slot(const DeviceKey& device);    // created when absent

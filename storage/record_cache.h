@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
-#include <memory>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,22 +28,22 @@ class RecordCache {
   template <typename K>
   const Record* find(const K& key) const {
     auto it = slots_.find(key);
-    return it == slots_.end() ? nullptr : &it->second->record;
+    return it == slots_.end() ? nullptr : &it->second.record;
   }
   // A record as read from, or just written to, the database.
   const Record& put(const Key& key, Record record) {
-    Node& node = slot(key);
-    if (node.second->dirty) forget_dirty(node);
-    node.second->record = std::move(record);
-    return node.second->record;
+    Node& node = *slots_.try_emplace(key).first;
+    if (node.second.dirty) forget_dirty(node);
+    node.second.record = std::move(record);
+    return node.second.record;
   }
   // A record LMDB does not have yet: write_back() writes it.
   void put_dirty(const Key& key, const Record& record) {
-    Node& node = slot(key);
-    node.second->record = record;
-    if (!node.second->dirty) {
-      node.second->dirty = true;
-      dirty_.push_back(&node);
+    auto it = slots_.try_emplace(key).first;
+    it->second.record = record;
+    if (!it->second.dirty) {
+      it->second.dirty = true;
+      dirty_.push_back(&*it);
     }
   }
   // The cached record, marked dirty, to change in place (null when not
@@ -53,11 +52,11 @@ class RecordCache {
   Record* change(const K& key) {
     auto it = slots_.find(key);
     if (it == slots_.end()) return nullptr;
-    if (!it->second->dirty) {
-      it->second->dirty = true;
+    if (!it->second.dirty) {
+      it->second.dirty = true;
       dirty_.push_back(&*it);
     }
-    return &it->second->record;
+    return &it->second.record;
   }
   bool has_dirty() const { return !dirty_.empty(); }
   // Hands every dirty record to `write` (in key order: neighbouring puts
@@ -69,8 +68,8 @@ class RecordCache {
               [](const Node* a, const Node* b) { return a->first < b->first; });
     size_t done = 0;
     for (Node* node : dirty_) {
-      write(node->first, node->second->record);
-      node->second->dirty = false;
+      write(node->first, node->second.record);
+      node->second.dirty = false;
       done++;
     }
     dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
@@ -78,7 +77,7 @@ class RecordCache {
   void erase(const Key& key) {
     auto it = slots_.find(key);
     if (it == slots_.end()) return;
-    if (it->second->dirty) forget_dirty(*it);
+    if (it->second.dirty) forget_dirty(*it);
     slots_.erase(it);
   }
   void trim() {
@@ -94,18 +93,11 @@ class RecordCache {
     Record record{};
     bool dirty = false;
   };
-  // Behind a pointer, so a node is small (see DeviceCache).
-  using Map = std::unordered_map<Key, std::unique_ptr<Slot>, Hash, Equal>;
+  using Map = std::unordered_map<Key, Slot, Hash, Equal>;
   using Node = typename Map::value_type;
 
-  Node& slot(const Key& key) {
-    Node& node = *slots_.try_emplace(key).first;
-    if (!node.second) node.second = std::make_unique<Slot>();
-    return node;
-  }
-
   void forget_dirty(Node& node) {
-    node.second->dirty = false;
+    node.second.dirty = false;
     std::erase(dirty_, &node);
   }
 
