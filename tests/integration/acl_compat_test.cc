@@ -120,10 +120,13 @@ class Prober {
   }
   // What `sub` heard on `filter` from `pub`, without waiting for silence:
   // `pub` then sends a marker on open/marker (allowed in every set-up),
-  // which reaches `sub` after anything `pub` sent before it.
-  std::string heard_before_marker(MqttClient& sub, MqttClient& pub, const std::string& filter) {
+  // which reaches `sub` after anything `pub` sent before it. At QoS 2 the
+  // marker goes at QoS 2 too: the client hands a QoS 2 message over only
+  // at its PUBREL, after a QoS 1 marker sent later might already be there.
+  std::string heard_before_marker(MqttClient& sub, MqttClient& pub, const std::string& filter,
+                                  int qos = 1) {
     const std::string marker = "open/marker/" + std::to_string(++markers_);
-    if (!pub.publish(marker, "m", 1)) return "marker not sent";
+    if (!pub.publish(marker, "m", qos == 2 ? 2 : 1)) return "marker not sent";
     if (!sub.wait_message(marker, std::chrono::seconds(5))) return "marker lost";
     return heard(sub, filter, std::chrono::milliseconds(1));
   }
@@ -133,11 +136,11 @@ class Prober {
     auto sub = connect(version, "probe-sub");
     auto pub = connect(version, "probe-pub");
     if (!sub || !pub) return "connect failed";
-    if (!sub->subscribe("open/marker/#", 1)) return "marker subscribe refused";
+    if (!sub->subscribe("open/marker/#", 2)) return "marker subscribe refused";
     if (!sub->subscribe(topic, 2)) return "subscribe refused";
     // A refused QoS 2 publish of MQTT 5 is never completed: bounded wait.
     if (!pub->publish(topic, "x", qos, false, kWait)) return "publish failed";
-    return heard_before_marker(*sub, *pub, topic);
+    return heard_before_marker(*sub, *pub, topic, qos);
   }
   std::string wildcard(int version, const std::string& filter, const std::string& topic) {
     auto sub = connect(version, "probe-sub");
