@@ -1325,15 +1325,5 @@ int main(int argc, char** argv) {
   app.add_option("--campaign-timeout", o.campaign_timeout_s, "campaign: give up after this many seconds");
   CLI11_PARSE(app, argc, argv);
 
-  signal(SIGPIPE, SIG_IGN);
-  mosquitto_lib_init();
-  int rc = 1;
-  try {
-    Orchestrator orchestrator(o);
-    rc = orchestrator.run();
-  } catch (const std::exception& e) {
-    std::cerr << "loadgen: " << e.what() << "\n";
-  }
-  mosquitto_lib_cleanup();
-  return rc;
+  return bench::run_orchestrator<Orchestrator>("loadgen", o);
 }

@@ -689,15 +689,5 @@ int main(int argc, char** argv) {
   app.add_option("--json", o.json_path, "write the figures to this file as JSON");
   CLI11_PARSE(app, argc, argv);
 
-  signal(SIGPIPE, SIG_IGN);
-  mosquitto_lib_init();
-  int rc = 1;
-  try {
-    Orchestrator orchestrator(o);
-    rc = orchestrator.run();
-  } catch (const std::exception& e) {
-    std::cerr << "storm: " << e.what() << "\n";
-  }
-  mosquitto_lib_cleanup();
-  return rc;
+  return bench::run_orchestrator<Orchestrator>("storm", o);
 }

@@ -5,9 +5,13 @@
 // mapping made before start().
 #pragma once
 
+#include <mosquitto.h>
 #include <sys/types.h>
 
+#include <csignal>
+#include <exception>
 #include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -30,5 +34,23 @@ class WorkerProcesses {
   std::string name_;
   std::vector<pid_t> pids_;  // -1 once reaped
 };
+
+// The end of a bench program's main(): libmosquitto initialised, the
+// program's Orchestrator (which starts the workers) run on the parsed
+// options, an exception reported as "name: what". Returns the exit status.
+template <typename Orchestrator, typename Options>
+int run_orchestrator(const char* name, const Options& options) {
+  std::signal(SIGPIPE, SIG_IGN);
+  mosquitto_lib_init();
+  int rc = 1;
+  try {
+    Orchestrator orchestrator(options);
+    rc = orchestrator.run();
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+  }
+  mosquitto_lib_cleanup();
+  return rc;
+}
 
 }  // namespace bench
