@@ -14,10 +14,10 @@ DeviceCache::Entry* DeviceCache::lookup(const DeviceKey& device) {
   return &it->second;
 }
 
-DeviceCache::Entry& DeviceCache::slot(const DeviceKey& device) {
+DeviceCache::Entry& DeviceCache::slot(const DeviceKey& device, std::string key) {
   if (Entry* found = lookup(device)) return *found;
   auto it = entries_.try_emplace(device).first;
-  it->second.key = lmdb_keys::device_key(device);
+  it->second.key = key.empty() ? lmdb_keys::device_key(device) : std::move(key);
   last_ = &*it;
   return it->second;
 }
@@ -29,8 +29,8 @@ const Device* DeviceCache::find(const DeviceKey& device) {
   return entry != nullptr && entry->record ? &*entry->record : nullptr;
 }
 
-const Device& DeviceCache::insert_clean(const DeviceKey& device, Device record) {
-  Entry& entry = slot(device);
+const Device& DeviceCache::insert_clean(const DeviceKey& device, std::string key, Device record) {
+  Entry& entry = slot(device, std::move(key));
   if (!entry.record) entry.record = std::move(record);
   return *entry.record;
 }

@@ -33,9 +33,9 @@ class DeviceCache {
   const std::string& lmdb_key(const DeviceKey& device);
   // The record of `device`, or null when it is not cached.
   const Device* find(const DeviceKey& device);
-  // A record as read from the database; the reference lasts until the
-  // next change to the cache.
-  const Device& insert_clean(const DeviceKey& device, Device record);
+  // A record as read from the database under `key` (its LMDB key); the
+  // reference lasts until the next change to the cache.
+  const Device& insert_clean(const DeviceKey& device, std::string key, Device record);
   // A record written by the transaction: kept until write_back(). A stored
   // record must have been inserted (insert_clean) first, so that the cache
   // knows the versions it replaces.
@@ -75,7 +75,7 @@ class DeviceCache {
   using Map = std::unordered_map<DeviceKey, Entry, DeviceKeyHash>;
 
   Entry* lookup(const DeviceKey& device);  // null: no entry
-  Entry& slot(const DeviceKey& device);    // created when absent
+  Entry& slot(const DeviceKey& device, std::string key = {});  // created when absent
   void mark_dirty(Entry& entry);           // remembers the versions it replaces
 
   size_t capacity_;

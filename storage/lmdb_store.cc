@@ -436,9 +436,10 @@ const Device* LmdbStore::find_device(const DeviceKey& device) {
   if (const Device* cached = devices_.find(device)) return cached;
   // Not cached: nothing is kept for a device that is not stored (a flood of
   // unknown names must not fill the cache).
-  auto bytes = env_->get(kDevices, keys::device_key(device));
+  std::string key = keys::device_key(device);
+  auto bytes = env_->get(kDevices, key);
   if (!bytes) return nullptr;
-  return &devices_.insert_clean(device, decode_device(*bytes));
+  return &devices_.insert_clean(device, std::move(key), decode_device(*bytes));
 }
 
 std::optional<Device> LmdbStore::get_device(const DeviceKey& key) {

@@ -39,12 +39,9 @@ class RecordCache {
   }
   // A record LMDB does not have yet: write_back() writes it.
   void put_dirty(const Key& key, const Record& record) {
-    auto it = slots_.try_emplace(key).first;
-    it->second.record = record;
-    if (!it->second.dirty) {
-      it->second.dirty = true;
-      dirty_.push_back(&*it);
-    }
+    Node& node = *slots_.try_emplace(key).first;
+    node.second.record = record;
+    mark_dirty(node);
   }
   // The cached record, marked dirty, to change in place (null when not
   // cached): put_dirty without a copy.
@@ -52,10 +49,7 @@ class RecordCache {
   Record* change(const K& key) {
     auto it = slots_.find(key);
     if (it == slots_.end()) return nullptr;
-    if (!it->second.dirty) {
-      it->second.dirty = true;
-      dirty_.push_back(&*it);
-    }
+    mark_dirty(*it);
     return &it->second.record;
   }
   bool has_dirty() const { return !dirty_.empty(); }
@@ -96,6 +90,11 @@ class RecordCache {
   using Map = std::unordered_map<Key, Slot, Hash, Equal>;
   using Node = typename Map::value_type;
 
+  void mark_dirty(Node& node) {
+    if (node.second.dirty) return;
+    node.second.dirty = true;
+    dirty_.push_back(&node);
+  }
   void forget_dirty(Node& node) {
     node.second.dirty = false;
     std::erase(dirty_, &node);

@@ -38,8 +38,8 @@ TEST(DeviceCache, FindsWhatWasInsertedByDeviceAndKnowsItsLmdbKey) {
   DeviceCache cache(16);
   const DeviceKey a{"pk", "a"}, b{"pk", "b"};
   EXPECT_EQ(cache.find(a), nullptr);
-  cache.insert_clean(a, device("a", "1.0"));
-  cache.insert_clean(b, device("b", "2.0"));
+  cache.insert_clean(a, lmdb_keys::device_key(a), device("a", "1.0"));
+  cache.insert_clean(b, lmdb_keys::device_key(b), device("b", "2.0"));
   // Alternating lookups: the remembered last entry must never answer for
   // another device.
   for (int i = 0; i < 3; ++i) {
@@ -72,7 +72,7 @@ TEST(DeviceCache, AKeyAloneIsNoRecordAndTheActiveJobIsKeptApart) {
 TEST(DeviceCache, WritesBackInKeyOrderOnceWithTheVersionsMovedSinceTheLastWriteBack) {
   DeviceCache cache(16);
   const DeviceKey a{"pk", "a"}, b{"pk", "b"};
-  cache.insert_clean(b, device("b", "1.0"));
+  cache.insert_clean(b, lmdb_keys::device_key(b), device("b", "1.0"));
   cache.put_dirty(b, device("b", "1.1"));
   cache.put_dirty(b, device("b", "1.2"));  // one write for both
   cache.put_dirty(a, device("a", "3.0"));  // new: nothing replaced
@@ -92,7 +92,9 @@ TEST(DeviceCache, WritesBackInKeyOrderOnceWithTheVersionsMovedSinceTheLastWriteB
 
 TEST(DeviceCache, TrimForgetsEverythingPastCapacityButNeverADirtyRecord) {
   DeviceCache cache(2);
-  for (const char* name : {"a", "b", "c"}) cache.insert_clean({"pk", name}, device(name, "1"));
+  for (const char* name : {"a", "b", "c"}) {
+    cache.insert_clean({"pk", name}, lmdb_keys::device_key({"pk", name}), device(name, "1"));
+  }
   cache.put_dirty({"pk", "a"}, device("a", "2"));
   cache.trim();  // a record is dirty: kept
   EXPECT_NE(cache.find({"pk", "c"}), nullptr);
