@@ -399,10 +399,8 @@ bool Orchestrator::wait_all(std::atomic<int> WorkerSlot::*flag, double timeout_s
 }
 
 void Orchestrator::start_workers() {
-  const size_t per = (o_.devices + o_.procs - 1) / o_.procs;
-  workers_.start(o_.procs, [&](int i) {
-    const size_t begin = std::min(o_.devices, per * i);
-    Worker w(o_, shared_, i, begin, std::min(o_.devices, begin + per));
+  workers_.start_sliced(o_.procs, o_.devices, [&](int i, size_t begin, size_t end) {
+    Worker w(o_, shared_, i, begin, end);
     return w.run();
   }, "storm");
 }

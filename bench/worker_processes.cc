@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <stdexcept>
@@ -70,6 +71,16 @@ std::vector<pid_t> WorkerProcesses::pids() const {
     if (pid > 0) running.push_back(pid);
   }
   return running;
+}
+
+void WorkerProcesses::start_sliced(int count, size_t items,
+                                   const std::function<int(int, size_t, size_t)>& body,
+                                   const std::string& name) {
+  const size_t per = (items + count - 1) / count;
+  start(count, [&](int i) {
+    const size_t begin = std::min(items, per * i);
+    return body(i, begin, std::min(items, begin + per));
+  }, name);
 }
 
 }  // namespace bench

@@ -22,6 +22,10 @@ class WorkerProcesses {
   // Forks `count` workers; worker i runs body(i) and exits with its result
   // (an exception is printed, prefixed by `name`, and exits 1).
   void start(int count, const std::function<int(int)>& body, const std::string& name);
+  // The same over `items` split into `count` contiguous slices: worker i
+  // runs body(i, begin, end) for items [begin, end).
+  void start_sliced(int count, size_t items, const std::function<int(int, size_t, size_t)>& body,
+                    const std::string& name);
   // False, with a message, if a worker has exited already.
   bool alive();
   // Waits up to timeout_s for every worker to exit (after the caller told
