@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
-  liblmdb-dev lmdb-utils libjansson-dev libwebsockets-dev libssl-dev
+  liblmdb-dev lmdb-utils libjansson-dev libwebsockets-dev libssl-dev libabsl-dev
   googletest libgtest-dev libcli11-dev curl openssl
   chromium fonts-wqy-microhei
   # the Debian package (CPack: dpkg-shlibdeps, file) and a compiler cache

@@ -14,8 +14,9 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include <absl/container/node_hash_map.h>
 
 #include "engine/model.h"
 
@@ -72,7 +73,9 @@ class DeviceCache {
     bool active_known = false;
     std::optional<JobId> active;
   };
-  using Map = std::unordered_map<DeviceKey, Entry, DeviceKeyHash>;
+  // Pointer-stable (dirty_ and last_ point into it), and a lookup loads no
+  // other device's node, as std::unordered_map's does.
+  using Map = absl::node_hash_map<DeviceKey, Entry, DeviceKeyHash>;
 
   Entry* lookup(const DeviceKey& device);  // null: no entry
   Entry& slot(const DeviceKey& device, std::string key = {});  // created when absent

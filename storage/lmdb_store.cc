@@ -458,12 +458,17 @@ void LmdbStore::put_device(const Device& device) {
 
 void LmdbStore::put_module_state(const DeviceKey& device, const std::string& module,
                                  const ModuleState& state, TimeMs last_seen) {
-  env_->check_key(devices_.lmdb_key(device));
+  forget_failed_transaction();
   env_->begin();
-  if (find_device(device) == nullptr) {
-    throw StoreError("device " + device.product + "/" + device.device + " is not stored");
-  }
+  // A cached device is stored, so its key was checked: one lookup (this
+  // runs for every changed version).
   Device* record = devices_.change(device);
+  if (record == nullptr) {
+    if (find_device(device) == nullptr) {
+      throw StoreError("device " + device.product + "/" + device.device + " is not stored");
+    }
+    record = devices_.change(device);
+  }
   record->modules[module] = state;
   record->last_seen = last_seen;
 }

@@ -128,10 +128,9 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
         v->text.size() > fields::kMaxVersionBytes) {
       return false;
     }
-    VersionReport& report = out.event.emplace<VersionReport>();
-    report.device = std::move(device);
-    report.module = module;
-    report.version = v->text;
+    // Each string built once, from its view (no default to overwrite).
+    out.event.emplace<VersionReport>(
+        VersionReport{std::move(device), std::string(module), std::string(v->text)});
   } else {
     const flat_json::Scalar* s = params.find("step");
     int64_t step = 0;
@@ -149,11 +148,9 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
     if (d != nullptr && (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength)) {
       return false;
     }
-    ProgressReport& report = out.event.emplace<ProgressReport>();
-    report.device = std::move(device);
-    report.module = module;
-    report.step = static_cast<int32_t>(step);
-    if (d != nullptr) report.desc = d->text;
+    out.event.emplace<ProgressReport>(ProgressReport{
+        std::move(device), std::string(module), static_cast<int32_t>(step),
+        d != nullptr ? std::string(d->text) : std::string()});
   }
   out.kind = ParseOutcome::Kind::kEvent;
   if (id != nullptr && id->kind == Kind::kString) {
@@ -335,19 +332,23 @@ ParseOutcome parse_full(TopicKind kind, DeviceKey device, std::string_view paylo
 ParseOutcome AliyunDialect::parse(std::string_view topic,
                                   std::string_view payload,
                                   const DeviceConnection&) const {
+  // One return object, so that the fast path builds it in place (a second
+  // returned object would make the compiler move it on every report).
+  ParseOutcome out;
   std::optional<DeviceTopic> t = match_topic(topic);
-  if (!t) return ParseOutcome::not_mine();
-  if (!fields::name_fits(t->product) || !fields::name_fits(t->device)) {
-    return ParseOutcome::malformed(
-        "product key and device name must be at most " +
-        std::to_string(kMaxDeviceNameBytes) + " bytes each");
+  if (!t) {
+    out = ParseOutcome::not_mine();
+  } else if (!fields::name_fits(t->product) || !fields::name_fits(t->device)) {
+    out = ParseOutcome::malformed("product key and device name must be at most " +
+                                  std::to_string(kMaxDeviceNameBytes) + " bytes each");
+  } else {
+    DeviceKey device{std::string(t->product), std::string(t->device)};
+    const bool fast = fast_reports_ && (t->kind == TopicKind::kInform || t->kind == TopicKind::kProgress);
+    if (!fast || !parse_flat(flat_, t->kind, device, payload, out)) {
+      out = parse_full(t->kind, std::move(device), payload);
+    }
   }
-  DeviceKey device{std::string(t->product), std::string(t->device)};
-  if (fast_reports_ && (t->kind == TopicKind::kInform || t->kind == TopicKind::kProgress)) {
-    ParseOutcome out;  // returned without a move
-    if (parse_flat(flat_, t->kind, device, payload, out)) return out;
-  }
-  return parse_full(t->kind, std::move(device), payload);
+  return out;
 }
 
 OutboundMessage AliyunDialect::encode_notification(
@@ -453,6 +454,7 @@ std::optional<DownstreamTopic> AliyunDialect::downstream_topic(std::string_view 
       split_levels(topic.substr(kUpgradePrefix.size()), levels)) {
     return DownstreamTopic{{std::string(levels[0]), std::string(levels[1])}};
   }
+  if (!topic.starts_with(kSysPrefix)) return std::nullopt;  // most topics: checked once
   for (std::string_view suffix : {kPullReplySuffix, kDownloadReplySuffix}) {
     if (std::optional<DeviceKey> device = match_sys_topic(topic, suffix)) {
       return DownstreamTopic{std::move(*device)};

@@ -43,6 +43,13 @@ std::string DeviceTopicPolicy::not_the_device(const Dialect& dialect,
          ")";
 }
 
+bool DeviceTopicPolicy::is_downstream(std::string_view topic) const {
+  for (const Entry& e : entries_) {
+    if (e.dialect->downstream_topic(topic)) return true;
+  }
+  return false;
+}
+
 TopicVerdict DeviceTopicPolicy::check(std::string_view topic, TopicAccess access,
                                       const DeviceConnection& from) const {
   TopicVerdict v;

@@ -36,6 +36,9 @@ class DeviceTopicPolicy {
   // `dialects` are borrowed and outlive the policy.
   DeviceTopicPolicy(std::vector<const Dialect*> dialects, IdentityChoice choice);
 
+  // Whether `topic` is a downstream topic of an enabled dialect (only the
+  // plugin publishes there, and only its device reads it).
+  bool is_downstream(std::string_view topic) const;
   // Whether the connection `from` speaks for `device` in `dialect`.
   bool speaks_for(const Dialect& dialect, const DeviceConnection& from,
                   const DeviceKey& device) const;

@@ -39,8 +39,25 @@ struct DeviceKey {
 // the plugin's hottest code in the flood of issue 15).
 struct DeviceKeyHash {
   size_t operator()(const DeviceKey& k) const {
-    const size_t h = std::hash<std::string>{}(k.product);
-    return h ^ (std::hash<std::string>{}(k.device) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+    // FNV-1a over both names with a separator byte between them: a few
+    // instructions per byte for the short names devices have, where
+    // std::hash's murmur costs about a hundred per key (callgrind).
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const auto mix = [&h](std::string_view bytes) {
+      for (const char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+      }
+    };
+    mix(k.product);
+    mix(std::string_view("/", 1));
+    mix(k.device);
+    // Mixed, so that every bit depends on every byte (Swiss tables take
+    // their probe position and tag from different bits).
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return static_cast<size_t>(h);
   }
 };
 

@@ -1,9 +1,25 @@
 #include "json/flat_json.h"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 namespace ota::flat_json {
 namespace {
+
+// What a byte is inside a JSON string, looked up once per byte: this scan
+// runs over every device report.
+enum class ByteClass : uint8_t { kPlain, kQuote, kLead, kRefused };
+constexpr std::array<ByteClass, 256> kStringBytes = [] {
+  std::array<ByteClass, 256> classes{};
+  for (int c = 0; c < 256; ++c) {
+    classes[c] = c < 0x20 || c == '\\' ? ByteClass::kRefused
+               : c == '"'              ? ByteClass::kQuote
+               : c >= 0x80             ? ByteClass::kLead  // checked by utf8_sequence()
+                                       : ByteClass::kPlain;
+  }
+  return classes;
+}();
 
 // A forward scan over the payload. Every function returns false for
 // anything outside the subset it reads: the caller then takes jansson.
@@ -29,17 +45,17 @@ class Scanner {
     if (!take('"')) return false;
     const char* start = p_;
     while (p_ < end_) {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
+      const ByteClass c = kStringBytes[static_cast<unsigned char>(*p_)];
+      if (c == ByteClass::kPlain) {
+        ++p_;
+      } else if (c == ByteClass::kQuote) {
         *out = std::string_view(start, static_cast<size_t>(p_ - start));
         ++p_;
         return true;
-      }
-      if (c == '\\' || c < 0x20) return false;
-      if (c < 0x80) {
-        ++p_;
-      } else if (!utf8_sequence()) {
-        return false;
+      } else if (c == ByteClass::kLead) {
+        if (!utf8_sequence()) return false;
+      } else {
+        return false;  // a backslash or a control byte
       }
     }
     return false;  // unterminated

@@ -3,6 +3,9 @@
 #include "app/living_codec.h"
 
 namespace ota {
+namespace {
+constexpr std::string_view kControlPrefix = "$CONTROL/ota/";
+}  // namespace
 
 bool AccessPolicy::is_admin(const ClientInfo& client) const {
   for (const std::string& admin : options_.admins) {
@@ -30,9 +33,20 @@ TopicVerdict AccessPolicy::device_verdict(std::string_view topic, AclAccess acce
   return devices_.check(topic, a, {client.client_id, client.username});
 }
 
+std::optional<AclVerdict> AccessPolicy::topic_verdict(std::string_view topic,
+                                                      AclAccess access) const {
+  if (std::optional<AclVerdict> v = app_verdict(topic, access)) return v;
+  if (topic.starts_with(kControlPrefix)) return std::nullopt;  // admins only
+  // A subscription may show a device listening; a downstream topic is only
+  // its device's.
+  if (access == AclAccess::kSubscribe || access == AclAccess::kUnsubscribe) return std::nullopt;
+  if (devices_.is_downstream(topic)) return std::nullopt;
+  return other_topics_verdict();
+}
+
 std::optional<AclVerdict> AccessPolicy::control_verdict(std::string_view topic, AclAccess access,
                                                         const ClientInfo& client) const {
-  if (!topic.starts_with("$CONTROL/ota/")) return std::nullopt;
+  if (!topic.starts_with(kControlPrefix)) return std::nullopt;
   // Whatever other ACLs say: the plugin answers before acl_file is read.
   if (access == AclAccess::kUnsubscribe || is_admin(client)) return AclVerdict::kAllow;
   return AclVerdict::kDeny;

@@ -49,6 +49,10 @@ class AccessPolicy {
   // The ACL answer for the Living app topics (when served): apps publish
   // requests and read replies, nothing else; nullopt for other topics.
   std::optional<AclVerdict> app_verdict(std::string_view topic, AclAccess access) const;
+  // The answer when the topic alone decides, as for most publishes and
+  // deliveries (app topics, and topics that are neither control nor
+  // downstream device topics); nullopt when the client matters.
+  std::optional<AclVerdict> topic_verdict(std::string_view topic, AclAccess access) const;
   // The answer for every topic that is not the plugin's.
   AclVerdict other_topics_verdict() const {
     return options_.acl_allow_others ? AclVerdict::kAllow : AclVerdict::kDefer;

@@ -12,6 +12,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "engine/engine.h"
 
 namespace ota {
@@ -47,7 +49,7 @@ class DevicePresence final : public Presence {
   void forget(const DeviceKey& device, const void* handle);
 
   // Hash maps: record_connection() and is_online() run on every device message.
-  std::unordered_map<DeviceKey, std::vector<Connection>, DeviceKeyHash> devices_;  // most recent last
+  absl::flat_hash_map<DeviceKey, std::vector<Connection>, DeviceKeyHash> devices_;  // most recent last
   std::unordered_map<const void*, std::unordered_set<DeviceKey, DeviceKeyHash>> by_connection_;
 };
 

@@ -105,8 +105,8 @@ void OtaService::on_control(std::string_view payload, const ClientInfo& client, 
 
 AclVerdict OtaService::on_acl_check(std::string_view topic, AclAccess access,
                                      const ClientInfo& client, TimeMs now) {
+  if (std::optional<AclVerdict> v = acl_by_topic(topic, access)) return *v;
   batch_.at(now);
-  if (std::optional<AclVerdict> v = access_.app_verdict(topic, access)) return *v;
   if (std::optional<AclVerdict> v = access_.control_verdict(topic, access, client)) {
     if (*v == AclVerdict::kDeny) {
       counters_.control_refused++;

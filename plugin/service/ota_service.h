@@ -87,6 +87,11 @@ class OtaService {
   // from subscriptions, and answers for other topics per acl_default.
   AclVerdict on_acl_check(std::string_view topic, AclAccess access,
                           const ClientInfo& client, TimeMs now);
+  // The answer of on_acl_check when the topic alone decides (most publishes
+  // and deliveries): the broker glue then reads no client.
+  std::optional<AclVerdict> acl_by_topic(std::string_view topic, AclAccess access) const {
+    return access_.topic_verdict(topic, access);
+  }
   void on_disconnect(const void* handle);
 
   // Once per broker loop iteration: runs due work, commits the batch and
