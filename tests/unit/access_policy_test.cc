@@ -83,6 +83,30 @@ TEST(AccessPolicy, DownstreamTopicsForTheDevicesOwnConnectionsOnly) {
             TopicVerdict::Kind::kNotOta);
 }
 
+// What the broker glue answers without reading the client: never a
+// control topic, a downstream topic or a subscription, whoever asks.
+TEST(AccessPolicy, TheTopicAloneDecidesOnlyWhereNoClientCould) {
+  AccessOptions o;
+  o.living_app = true;
+  AccessPolicy p = policy(o);
+  for (AclAccess a : {AclAccess::kRead, AclAccess::kWrite}) {
+    EXPECT_EQ(p.topic_verdict("/ota/device/inform/pk/d1", a), AclVerdict::kDefer);
+    EXPECT_EQ(p.topic_verdict("sensors/1", a), AclVerdict::kDefer);
+    EXPECT_EQ(p.topic_verdict("/ota/device/upgrade/pk/d1", a), std::nullopt);
+    EXPECT_EQ(p.topic_verdict("/sys/pk/d1/thing/ota/firmware/get_reply", a), std::nullopt);
+    EXPECT_EQ(p.topic_verdict("$CONTROL/ota/v1", a), std::nullopt);
+  }
+  EXPECT_EQ(p.topic_verdict("/living/ota/not-an-op", AclAccess::kWrite), AclVerdict::kDeny);
+  EXPECT_EQ(p.topic_verdict("/ota/device/inform/pk/d1", AclAccess::kSubscribe), std::nullopt);
+  EXPECT_EQ(p.topic_verdict("sensors/#", AclAccess::kUnsubscribe), std::nullopt);
+  // Where it answers, the full check gives the same answer for anyone.
+  const ClientInfo eve{&conn, "eve", "eve"};
+  EXPECT_EQ(p.device_verdict("/ota/device/inform/pk/d1", AclAccess::kRead, eve).kind,
+            TopicVerdict::Kind::kNotOta);
+  o.acl_allow_others = true;
+  EXPECT_EQ(policy(o).topic_verdict("sensors/1", AclAccess::kRead), AclVerdict::kAllow);
+}
+
 TEST(AccessPolicy, AppTopicsOnlyWhenServed) {
   AccessOptions o;
   EXPECT_EQ(policy(o).app_verdict("/living/ota/x", AclAccess::kWrite), std::nullopt);

@@ -81,6 +81,17 @@ TEST_F(DeviceTopicPolicyTest, ExactDownstreamTopicsOnlyForTheDevice) {
   EXPECT_EQ(unsub.kind, TopicVerdict::Kind::kPass);
 }
 
+TEST_F(DeviceTopicPolicyTest, DownstreamTopicsOfEveryEnabledDialect) {
+  const DeviceTopicPolicy p = policy();
+  EXPECT_TRUE(p.is_downstream("/ota/device/upgrade/pk/A"));
+  EXPECT_TRUE(p.is_downstream("/sys/pk/A/thing/ota/firmware/get_reply"));
+  EXPECT_TRUE(p.is_downstream("/ota/upgrade"));  // CTWing's, shared
+  EXPECT_FALSE(p.is_downstream("/ota/device/inform/pk/A"));
+  EXPECT_FALSE(p.is_downstream("/sys/pk/A/thing/ota/firmware/get"));
+  EXPECT_FALSE(p.is_downstream("sensors/1"));
+  EXPECT_FALSE(p.is_downstream(""));
+}
+
 TEST_F(DeviceTopicPolicyTest, WildcardsShowOnlyTheConnectionsOwnDevice) {
   DeviceTopicPolicy p = policy();
   TopicVerdict b = p.check("/ota/device/upgrade/+/+", TopicAccess::kSubscribe, kB);
