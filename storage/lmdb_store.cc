@@ -480,13 +480,16 @@ void LmdbStore::add_version_count(const std::string& product, const std::string&
     pending_version_counts_.clear();  // left by a transaction that failed
     pending_serial_ = serial;
   }
-  pending_version_counts_[VersionName{product, module, version}] += delta;
+  auto it = pending_version_counts_.find(VersionNameView{product, module, version});
+  if (it == pending_version_counts_.end()) {
+    it = pending_version_counts_.emplace(VersionName{product, module, version}, 0).first;
+  }
+  it->second += delta;
 }
 
 void LmdbStore::flush_version_counts() {
   if (pending_version_counts_.empty()) return;
-  std::map<VersionName, int64_t> pending;
-  pending.swap(pending_version_counts_);
+  auto pending = std::exchange(pending_version_counts_, {});
   if (!env_->in_transaction() || env_->txn_serial() != pending_serial_) return;
   for (const auto& [name, delta] : pending) {
     if (delta == 0) continue;
@@ -514,11 +517,8 @@ std::map<std::string, uint64_t> LmdbStore::version_counts(const std::string& pro
     return true;
   });
   if (env_->txn_serial() == pending_serial_) {
-    for (auto it = pending_version_counts_.lower_bound(VersionName{product, module, ""});
-         it != pending_version_counts_.end() && it->first.product == product &&
-         it->first.module == module;
-         ++it) {
-      counts[it->first.version] += it->second;
+    for (const auto& [name, delta] : pending_version_counts_) {
+      if (name.product == product && name.module == module) counts[name.version] += delta;
     }
   }
   std::map<std::string, uint64_t> result;

@@ -22,7 +22,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
 
 #include "engine/transaction.h"
 #include "engine/store.h"
@@ -180,9 +184,28 @@ class LmdbStore final : public TransactionalStore {
   // by name: the LMDB keys are built once, when they are written.
   struct VersionName {
     std::string product, module, version;
-    auto operator<=>(const VersionName&) const = default;
   };
-  std::map<VersionName, int64_t> pending_version_counts_;
+  // Looked up by views: a write-back counts twice per changed device, and
+  // builds no key to do it.
+  struct VersionNameView {
+    std::string_view product, module, version;
+  };
+  struct VersionNameHash {
+    using is_transparent = void;
+    template <typename N>
+    size_t operator()(const N& n) const {
+      return absl::Hash<std::tuple<std::string_view, std::string_view, std::string_view>>{}(
+          {n.product, n.module, n.version});
+    }
+  };
+  struct VersionNameEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.product == b.product && a.module == b.module && a.version == b.version;
+    }
+  };
+  absl::flat_hash_map<VersionName, int64_t, VersionNameHash, VersionNameEq> pending_version_counts_;
   // The time (due_time_bits) of the first due entry when known, so a loop
   // iteration with nothing due reads nothing; UINT64_MAX: none is stored.
   std::optional<uint64_t> next_due_bits_;

@@ -66,11 +66,15 @@ std::map<std::string, V> read_map(Reader& in, size_t min_entry_bytes,
 }  // namespace
 
 void Writer::varint(uint64_t v) {
+  // Built in place and appended once: a timestamp takes six bytes.
+  char bytes[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    u8(static_cast<uint8_t>(v) | 0x80);
+    bytes[n++] = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
     v >>= 7;
   }
-  u8(static_cast<uint8_t>(v));
+  bytes[n++] = static_cast<char>(v);
+  out_.append(bytes, n);
 }
 
 void Writer::svarint(int64_t v) {

@@ -20,6 +20,9 @@ namespace ota {
 // Appends primitive values to a byte string.
 class Writer {
  public:
+  // Most records fit: one allocation instead of a string that grows.
+  Writer() { out_.reserve(kTypicalRecordBytes); }
+  static constexpr size_t kTypicalRecordBytes = 96;
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void boolean(bool v) { u8(v ? 1 : 0); }
   void varint(uint64_t v);
