@@ -62,7 +62,6 @@ struct TaskRef {
 };
 struct TaskIdHash {
   using is_transparent = void;
-  // Not noexcept, as DeviceKeyHash: the map keeps each node's hash.
   size_t operator()(const TaskId& t) const { return hash(t.job, t.device); }
   size_t operator()(const TaskRef& t) const { return hash(t.job, t.device); }
   static size_t hash(JobId job, const DeviceKey& device) {

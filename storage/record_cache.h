@@ -11,13 +11,15 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include <absl/container/node_hash_map.h>
+#include <absl/hash/hash.h>
+
 namespace ota {
 
-template <typename Key, typename Record, typename Hash = std::hash<Key>,
+template <typename Key, typename Record, typename Hash = absl::Hash<Key>,
           typename Equal = std::equal_to<>>
 class RecordCache {
  public:
@@ -87,7 +89,8 @@ class RecordCache {
     Record record{};
     bool dirty = false;
   };
-  using Map = std::unordered_map<Key, Slot, Hash, Equal>;
+  // Pointer-stable (dirty_ points into it); see DeviceCache.
+  using Map = absl::node_hash_map<Key, Slot, Hash, Equal>;
   using Node = typename Map::value_type;
 
   void mark_dirty(Node& node) {

@@ -32,11 +32,10 @@ struct DeviceKey {
   }
 };
 
-// For hash maps keyed by device (presence, caches on the per-message path).
-// Deliberately not noexcept: libstdc++ then keeps each node's hash, so a
-// lookup compares hashes, not names, along a bucket, and never hashes
-// another node's two names again to find where the bucket ends (that was
-// the plugin's hottest code in the flood of issue 15).
+// For hash maps keyed by device (presence, caches on the per-message path;
+// decisions.md "Hash tables on the per-message path"). Deliberately not
+// noexcept: a std::unordered_map then keeps each node's hash, so a lookup
+// never hashes another node's names again to find where a bucket ends.
 struct DeviceKeyHash {
   size_t operator()(const DeviceKey& k) const {
     // FNV-1a over both names with a separator byte between them: a few
