@@ -90,9 +90,17 @@ std::string newest_package_version(Store& store, const std::string& product,
   return version;
 }
 
-json_t* compliance_json(const Compliance& c) {
+json_t* compliance_json(const std::string& target, const ComplianceAnswer& a) {
   json_t* j = json_object();
-  json::set_string(j, "targetVersion", c.target_version);
+  json::set_string(j, "targetVersion", target);
+  if (!a.counted_now) {
+    // A big product: the last count finished in slices, and whether a
+    // newer one runs.
+    json_object_set_new(j, "counting", json_boolean(a.counting));
+    json_object_set_new(j, "asOf", a.figures ? json_integer(a.as_of) : json_null());
+  }
+  if (!a.figures) return j;
+  const Compliance& c = *a.figures;
   json_object_set_new(j, "onTarget", json_integer(static_cast<json_int_t>(c.on_target)));
   json_object_set_new(j, "inProgress", json_integer(static_cast<json_int_t>(c.in_progress)));
   json_object_set_new(j, "failed", json_integer(static_cast<json_int_t>(c.failed)));
@@ -136,7 +144,8 @@ CommandReply get_statistics_command(CommandContext& ctx, const json_t* cmd) {
   if (target.empty()) target = newest_package_version(ctx.store, product, module);
   json_object_set_new(stats, "compliance",
                       target.empty() ? json_null()
-                                     : compliance_json(ctx.engine.compliance(product, module, target)));
+                                     : compliance_json(target, ctx.engine.compliance(
+                                                                   product, module, target, ctx.now)));
   json::set_string(stats, "storeId", ctx.store.store_id());
   return wrap("statistics", stats);
 }

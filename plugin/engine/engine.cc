@@ -11,7 +11,7 @@ bool download_unfinished(const Task& task) { return task.step < 100; }
 }  // namespace
 
 Engine::Engine(Store& store, EngineOptions options, const Presence* presence)
-    : store_(store), options_(options), presence_(presence) {}
+    : store_(store), options_(options), presence_(presence), compliance_(store, options.compliance) {}
 
 bool Engine::needs_rewrite(const Device& device, const VersionReport& report,
                            TimeMs now) const {

@@ -44,6 +44,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/compliance.h"
 #include "engine/events.h"
 #include "engine/model.h"
 #include "engine/result.h"
@@ -80,6 +81,8 @@ struct EngineOptions {
   // Devices a job with a target filter reads per slice: createJob plans the
   // first slice, each later broker loop iteration one more (0: all at once).
   size_t expansion_slice = 500;
+  // When compliance is counted in slices, and how big they are.
+  ComplianceCounts::Limits compliance;
   // The configuration of a product nobody configured (setProductConfig);
   // unset: ProductConfig's defaults. The service derives it from the
   // dialect that owns the product (ThingsPanel: success on progress 100).
@@ -154,14 +157,6 @@ struct JobStatistics {
 // Where a product module's devices stand against one target version (the
 // newest package): on it, busy with a task, failed at their latest task of
 // the module, or still to be upgraded.
-struct Compliance {
-  std::string target_version;
-  uint64_t on_target = 0;
-  uint64_t in_progress = 0;
-  uint64_t failed = 0;
-  uint64_t needs_update = 0;
-};
-
 
 // Contract for every method:
 // - State is read and written only through the Store given at construction;
@@ -255,14 +250,18 @@ class Engine {
   // Devices per version of one module of a product (reads only).
   std::map<std::string, uint64_t> version_distribution(const std::string& product,
                                                        const std::string& module);
-  // Devices of one module of a product against `target_version` (one pass
-  // over the product's devices, as version_distribution).
-  Compliance compliance(const std::string& product, const std::string& module,
-                        const std::string& target_version);
+  // Devices of one module of a product against `target_version`: counted
+  // now for a small product, else the last count finished in slices
+  // (engine/compliance.h).
+  ComplianceAnswer compliance(const std::string& product, const std::string& module,
+                              const std::string& target_version, TimeMs now) {
+    return compliance_.answer(product, module, target_version, now);
+  }
 
   // Handles due pushes (paced, presence-aware), timeouts and job windows
   // up to `now`, at most due_batch_limit entries a call; stale entries are
-  // checked against the task's state and skipped.
+  // checked against the task's state and skipped; and one slice of each
+  // running compliance count.
   void run_due(TimeMs now, Outbox& out);
 
   // Forgets cached lookups (after the caller aborted a batch).
@@ -320,6 +319,7 @@ class Engine {
   Store& store_;
   EngineOptions options_;
   const Presence* presence_;
+  ComplianceCounts compliance_;
   // Running dynamic jobs, by product: consulted on every version report.
   std::optional<std::multimap<std::string, JobId>> dynamic_jobs_;
   // Product configurations as read from the store (or their defaults).

@@ -123,31 +123,6 @@ std::map<std::string, uint64_t> Engine::version_distribution(const std::string& 
   return store_.version_counts(product, module);
 }
 
-Compliance Engine::compliance(const std::string& product, const std::string& module,
-                              const std::string& target_version) {
-  Compliance c;
-  c.target_version = target_version;
-  store_.for_each_device(product, "", [&](const Device& d) {
-    auto m = d.modules.find(module);
-    if (m == d.modules.end()) return true;
-    if (m->second.version == target_version) {
-      c.on_target++;
-    } else if (store_.active_job(d.key)) {
-      c.in_progress++;
-    } else {
-      std::optional<TaskState> latest;
-      store_.for_each_task_of_device(d.key, [&](const Task& t) {
-        if (t.module == module) latest = t.state;
-        return true;
-      });
-      if (latest == TaskState::kFailed) c.failed++;
-      else c.needs_update++;
-    }
-    return true;
-  });
-  return c;
-}
-
 Result<JobStatus> Engine::job_status(JobId id) {
   std::optional<Job> job = store_.get_job(id);
   if (!job) return Error{"job " + std::to_string(id) + " does not exist"};

@@ -32,6 +32,7 @@ void Engine::run_due(TimeMs now, Outbox& out) {
   // Handling an entry can add entries already due (a job that starts
   // schedules its first pushes): take again until none is left, within the
   // per-call limit that keeps one broker tick short.
+  compliance_.advance(now);
   size_t budget = options_.due_batch_limit;
   while (budget > 0) {
     std::vector<DueItem> items = store_.take_due(now, budget);

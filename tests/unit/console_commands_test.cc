@@ -120,6 +120,37 @@ TEST_F(ConsoleCommandsTest, ComplianceAgainstTheNewestPackage) {
   EXPECT_NE(wifi.find(R"("compliance":null)"), std::string::npos) << wifi;
 }
 
+// A product bigger than the inline limit is counted two devices per loop
+// iteration here (the five devices of this fixture take three), and
+// getStatistics answers with the last finished count meanwhile.
+TEST_F(ConsoleCommandsTest, ComplianceOfABigProductIsCountedInSlices) {
+  EngineOptions options;
+  options.compliance = {.inline_devices = 2, .slice_devices = 2, .refresh_ms = 1000};
+  Engine sliced(*store_, options);
+  auto ask = [&](TimeMs now) {
+    CommandContext ctx{sliced, *store_, now, nullptr, {"aliyun"}, nullptr};
+    return handle_control_payload(R"({"commands":[{"command":"getStatistics","product":"pk"}]})",
+                                  ctx, true).response;
+  };
+  Outbox out;
+  const std::string first = ask(kT0 + 20);
+  EXPECT_NE(first.find(R"("compliance":{"targetVersion":"2.0.0","counting":true,"asOf":null})"),
+            std::string::npos)
+      << first;
+  sliced.run_due(kT0 + 21, out);
+  sliced.run_due(kT0 + 22, out);
+  EXPECT_NE(ask(kT0 + 22).find(R"("counting":true,"asOf":null})"), std::string::npos);
+  sliced.run_due(kT0 + 23, out);  // the last device: finished
+  const std::string counted = ask(kT0 + 24);
+  EXPECT_NE(counted.find(R"("compliance":{"targetVersion":"2.0.0","counting":false,"asOf":1700000000023,"onTarget":1,"inProgress":2,"failed":1,"needsUpdate":1})"),
+            std::string::npos)
+      << counted;
+  // Stale: counted again, the last figures meanwhile.
+  const std::string stale = ask(kT0 + 2000);
+  EXPECT_NE(stale.find(R"("counting":true,"asOf":1700000000023,"onTarget":1,)"), std::string::npos)
+      << stale;
+}
+
 TEST_F(ConsoleCommandsTest, ListDevicesByNamePrefix) {
   Outbox out;
   for (const char* d : {"d10", "e1", "c9"}) {

@@ -56,7 +56,10 @@ export function render({ session, root }) {
     charts.push(dist.chart);
     const c = stats.compliance;
     let complianceBox = h('p', { class: 'muted', id: 'compliance' }, t('prod.noPackage'));
-    if (c) {
+    if (c && c.onTarget === undefined) {
+      // A big product is counted in slices: the first count is running.
+      complianceBox = h('p', { class: 'muted', id: 'compliance' }, t('prod.complianceCounting'));
+    } else if (c) {
       const pie = chart('compliance-chart', {
         type: 'doughnut',
         data: { labels: COMPLIANCE.map(([k]) => t('prod.' + k)), datasets: [{ data: COMPLIANCE.map(([k]) => c[k]), backgroundColor: COMPLIANCE.map(([, col]) => col) }] },
@@ -68,7 +71,9 @@ export function render({ session, root }) {
         h('div', { class: 'tiles' }, COMPLIANCE.map(([k, col]) => h('div', { class: 'tile small' },
           h('div', { class: 'tile-value', id: 'compliance-' + k, style: `color:${col}` }, c[k]),
           h('div', { class: 'tile-label' }, t('prod.' + k))))),
-        pie.box);
+        pie.box,
+        c.asOf ? h('p', { class: 'muted', id: 'compliance-as-of' },
+          t('prod.complianceAsOf', { time: new Date(c.asOf).toLocaleString() })) : null);
     }
     const moduleSel = h('select', { id: 'product-module', onchange: (e) => open(p, e.target.value) },
       (p.modules.length ? p.modules : ['default']).map((m) => h('option', { value: m, selected: m === module }, m)));

@@ -222,6 +222,8 @@ export default {
   "prod.compliance": "Compliance",
   "prod.noPackage": "No package for this module yet.",
   "prod.complianceAgainst": "Against the newest package, version {version}:",
+  "prod.complianceCounting": "Counting the devices: a big product is counted in the background, in slices. Refresh in a moment.",
+  "prod.complianceAsOf": "Counted at {time} (a big product is counted in the background).",
   "prod.onTarget": "on target",
   "prod.inProgress": "in progress",
   "prod.failed": "failed",

@@ -214,6 +214,8 @@ export default {
   "prod.compliance": "合规情况",
   "prod.noPackage": "该模块还没有升级包。",
   "prod.complianceAgainst": "对照最新升级包，版本 {version}：",
+  "prod.complianceCounting": "正在统计设备：大型产品在后台分批统计，请稍后刷新。",
+  "prod.complianceAsOf": "统计于 {time}（大型产品在后台统计）。",
   "prod.onTarget": "已是目标版本",
   "prod.inProgress": "升级中",
   "prod.failed": "失败",
