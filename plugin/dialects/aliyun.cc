@@ -128,8 +128,10 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
         v->text.size() > fields::kMaxVersionBytes) {
       return false;
     }
-    // Built in place (C++20 aggregate initialisation), each string once.
-    out.event.emplace<VersionReport>(std::move(device), std::string(module), std::string(v->text));
+    // Each string built once, from its view (no default to overwrite).
+    // Braces, not parentheses: clang 14 has no parenthesised aggregate init.
+    out.event.emplace<VersionReport>(
+        VersionReport{std::move(device), std::string(module), std::string(v->text)});
   } else {
     const flat_json::Scalar* s = params.find("step");
     int64_t step = 0;
@@ -147,9 +149,9 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
     if (d != nullptr && (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength)) {
       return false;
     }
-    out.event.emplace<ProgressReport>(std::move(device), std::string(module),
-                                      static_cast<int32_t>(step),
-                                      d != nullptr ? std::string(d->text) : std::string());
+    out.event.emplace<ProgressReport>(ProgressReport{
+        std::move(device), std::string(module), static_cast<int32_t>(step),
+        d != nullptr ? std::string(d->text) : std::string()});
   }
   out.kind = ParseOutcome::Kind::kEvent;
   if (id != nullptr && id->kind == Kind::kString) {

@@ -53,9 +53,13 @@ ComplianceAnswer ComplianceCounts::answer(const std::string& product, const std:
 }
 
 void ComplianceCounts::advance(TimeMs now) {
-  for (auto& [key, count] : counts_) {
+  // No structured bindings: the lambda below captures them, which clang 14
+  // refuses.
+  for (auto& entry : counts_) {
+    Count& count = entry.second;
     if (!count.running) continue;
-    const auto& [product, module, target] = key;
+    const std::string& product = std::get<0>(entry.first);
+    const std::string& module = std::get<1>(entry.first);
     size_t read = 0;
     bool more = false;
     store_.for_each_device(product, count.cursor, [&](const Device& d) {
