@@ -99,7 +99,9 @@ int on_acl_check(int, void* event_data, void* userdata) {
   }
   // Every publish and every delivery is checked: most need no client.
   std::optional<ota::AclVerdict> verdict = state->service->acl_by_topic(ed->topic, access);
-  if (!verdict) verdict = state->service->on_acl_check(ed->topic, access, client_info(ed->client), now_ms());
+  if (!verdict) {
+    verdict = state->service->on_acl_check(ed->topic, access, client_info(ed->client), now_ms());
+  }
   switch (*verdict) {
     case ota::AclVerdict::kAllow: return MOSQ_ERR_SUCCESS;
     case ota::AclVerdict::kDeny: return MOSQ_ERR_ACL_DENIED;

@@ -80,11 +80,4 @@ void ComplianceCounts::advance(TimeMs now) {
   }
 }
 
-bool ComplianceCounts::running() const {
-  for (const auto& [key, count] : counts_) {
-    if (count.running) return true;
-  }
-  return false;
-}
-
 }  // namespace ota

@@ -19,6 +19,9 @@
 
 namespace ota {
 
+// Where a product module's devices stand against one target version (the
+// newest package): on it, busy with a task, failed at their latest task of
+// the module, or still to be upgraded.
 struct Compliance {
   std::string target_version;
   uint64_t on_target = 0;
@@ -47,7 +50,6 @@ class ComplianceCounts {
                           const std::string& target_version, TimeMs now);
   // One slice of every running count.
   void advance(TimeMs now);
-  bool running() const;
 
  private:
   struct Count {
@@ -59,7 +61,7 @@ class ComplianceCounts {
   };
   using Key = std::tuple<std::string, std::string, std::string>;  // product, module, target
 
-  // Adds `device` to `c`; false when it does not report the module.
+  // Counts `device` in `c`, unless it does not report `module`.
   void add(const Device& device, const std::string& module, Compliance& c);
 
   Store& store_;

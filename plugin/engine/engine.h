@@ -154,10 +154,6 @@ struct JobStatistics {
   int64_t elapsed_ms = 0;   // from start to finish (or now)
 };
 
-// Where a product module's devices stand against one target version (the
-// newest package): on it, busy with a task, failed at their latest task of
-// the module, or still to be upgraded.
-
 // Contract for every method:
 // - State is read and written only through the Store given at construction;
 //   a storage failure throws StoreError with the caller's batch left to the
