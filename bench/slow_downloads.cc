@@ -24,6 +24,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -188,23 +189,10 @@ struct SlowDownloads {
   }
 };
 
-// Round trips of QoS 0 messages to our own subscription, one at a time,
-// `gap_ms` apart, for `seconds`.
+// Round trips of QoS 0 messages, `gap_ms` apart, for `seconds`.
 std::vector<int64_t> measure_rtt(SyncClient& c, const std::string& topic, double seconds,
                                  int gap_ms) {
-  std::vector<int64_t> samples;
-  const int64_t end = bench::now_ns() + static_cast<int64_t>(seconds * 1e9);
-  uint64_t seq = 0;
-  while (bench::now_ns() < end) {
-    const std::string payload = std::to_string(++seq);
-    const int64_t t0 = bench::now_ns();
-    c.publish(topic, payload, 0);
-    // A message lost (QoS 0) counts as a 1 s round trip, not as nothing.
-    std::optional<std::string> echo = c.wait(topic, 1.0);
-    samples.push_back(echo ? bench::now_ns() - t0 : 1000000000LL);
-    std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
-  }
-  return samples;
+  return bench::round_trips(c, topic, 0, gap_ms, SIZE_MAX, seconds);
 }
 
 }  // namespace

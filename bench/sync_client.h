@@ -4,10 +4,14 @@
 
 #include <mosquitto.h>
 
+#include <chrono>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "client_set.h"
 
@@ -79,5 +83,24 @@ class SyncClient {
   int subacks_ = 0;
   std::deque<std::pair<std::string, std::string>> inbox_;
 };
+
+// Round trips to our own subscription on `topic`, one at a time, `gap_ms`
+// apart, until `max_samples` were taken or `seconds` passed; in ns. A
+// message lost (QoS 0) counts as a 1 s round trip, not as nothing.
+inline std::vector<int64_t> round_trips(SyncClient& c, const std::string& topic, int qos,
+                                        int gap_ms, size_t max_samples, double seconds) {
+  std::vector<int64_t> samples;
+  const int64_t end = now_ns() + static_cast<int64_t>(seconds * 1e9);
+  uint64_t seq = 0;
+  while (samples.size() < max_samples && now_ns() < end) {
+    const std::string payload = std::to_string(++seq);
+    const int64_t t0 = now_ns();
+    c.publish(topic, payload, qos);
+    std::optional<std::string> echo = c.wait(topic, 1.0);
+    samples.push_back(echo ? now_ns() - t0 : 1000000000LL);
+    if (gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
+  }
+  return samples;
+}
 
 }  // namespace bench

@@ -28,20 +28,20 @@ class RecordCache {
   // The record, or null when not cached; valid until the next change.
   // `K`: the key, or what a transparent Hash takes in its place (no copy).
   template <typename K>
-  const Record* find(const K& key) const {
-    auto it = slots_.find(key);
-    return it == slots_.end() ? nullptr : &it->second.record;
+  const Record* find(const K& key) {
+    Node* node = lookup(key);
+    return node == nullptr ? nullptr : &node->second.record;
   }
   // A record as read from, or just written to, the database.
   const Record& put(const Key& key, Record record) {
-    Node& node = *slots_.try_emplace(key).first;
+    Node& node = slot(key);
     if (node.second.dirty) forget_dirty(node);
     node.second.record = std::move(record);
     return node.second.record;
   }
   // A record LMDB does not have yet: write_back() writes it.
   void put_dirty(const Key& key, const Record& record) {
-    Node& node = *slots_.try_emplace(key).first;
+    Node& node = slot(key);
     node.second.record = record;
     mark_dirty(node);
   }
@@ -49,10 +49,10 @@ class RecordCache {
   // cached): put_dirty without a copy.
   template <typename K>
   Record* change(const K& key) {
-    auto it = slots_.find(key);
-    if (it == slots_.end()) return nullptr;
-    mark_dirty(*it);
-    return &it->second.record;
+    Node* node = lookup(key);
+    if (node == nullptr) return nullptr;
+    mark_dirty(*node);
+    return &node->second.record;
   }
   bool has_dirty() const { return !dirty_.empty(); }
   // Hands every dirty record to `write` (in key order: neighbouring puts
@@ -74,14 +74,16 @@ class RecordCache {
     auto it = slots_.find(key);
     if (it == slots_.end()) return;
     if (it->second.dirty) forget_dirty(*it);
+    last_ = nullptr;
     slots_.erase(it);
   }
   void trim() {
-    if (slots_.size() > capacity_ && dirty_.empty()) slots_.clear();
+    if (slots_.size() > capacity_ && dirty_.empty()) clear();
   }
   void clear() {
     slots_.clear();
     dirty_.clear();
+    last_ = nullptr;
   }
 
  private:
@@ -93,6 +95,21 @@ class RecordCache {
   using Map = absl::node_hash_map<Key, Slot, Hash, Equal>;
   using Node = typename Map::value_type;
 
+  // A report reads its task, then changes it: the second lookup of the
+  // same key compares it with the last one found instead of hashing again.
+  template <typename K>
+  Node* lookup(const K& key) {
+    if (last_ != nullptr && Equal{}(last_->first, key)) return last_;
+    auto it = slots_.find(key);
+    if (it == slots_.end()) return nullptr;
+    last_ = &*it;
+    return last_;
+  }
+  Node& slot(const Key& key) {
+    if (Node* found = lookup(key)) return *found;
+    last_ = &*slots_.try_emplace(key).first;
+    return *last_;
+  }
   void mark_dirty(Node& node) {
     if (node.second.dirty) return;
     node.second.dirty = true;
@@ -106,6 +123,7 @@ class RecordCache {
   size_t capacity_;
   Map slots_;
   std::vector<Node*> dirty_;  // node addresses are stable
+  Node* last_ = nullptr;  // the last node found; null after an erase
 };
 
 }  // namespace ota

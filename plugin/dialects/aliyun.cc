@@ -128,10 +128,12 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
         v->text.size() > fields::kMaxVersionBytes) {
       return false;
     }
-    // Each string built once, from its view (no default to overwrite).
-    // Braces, not parentheses: clang 14 has no parenthesised aggregate init.
-    out.event.emplace<VersionReport>(
-        VersionReport{std::move(device), std::string(module), std::string(v->text)});
+    // Built in the outcome, not moved into it (clang 14 has no
+    // parenthesised aggregate init to construct it there in one step).
+    VersionReport& report = out.event.emplace<VersionReport>();
+    report.device = std::move(device);
+    report.module.assign(module);
+    report.version.assign(v->text);
   } else {
     const flat_json::Scalar* s = params.find("step");
     int64_t step = 0;
@@ -149,9 +151,11 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
     if (d != nullptr && (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength)) {
       return false;
     }
-    out.event.emplace<ProgressReport>(ProgressReport{
-        std::move(device), std::string(module), static_cast<int32_t>(step),
-        d != nullptr ? std::string(d->text) : std::string()});
+    ProgressReport& report = out.event.emplace<ProgressReport>();
+    report.device = std::move(device);
+    report.module.assign(module);
+    report.step = static_cast<int32_t>(step);
+    if (d != nullptr) report.desc.assign(d->text);
   }
   out.kind = ParseOutcome::Kind::kEvent;
   if (id != nullptr && id->kind == Kind::kString) {

@@ -83,7 +83,7 @@ class Prober {
     std::map<std::string, std::string> out;
     for (int version : {MQTT_PROTOCOL_V311, MQTT_PROTOCOL_V5}) {
       const std::string v = version == MQTT_PROTOCOL_V5 ? "v5 " : "v3 ";
-      for (const std::string& root : {"open", "ro", "wo", "denied", "users/probe-sub", "sensors"}) {
+      for (const std::string root : {"open", "ro", "wo", "denied", "users/probe-sub", "sensors"}) {
         for (int qos : {0, 1, 2}) {
           out[v + "pubsub " + root + " qos" + std::to_string(qos)] =
               pubsub(version, root + "/t" + std::to_string(qos), qos);

@@ -1,0 +1,92 @@
+#include "storage/record_cache.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ota {
+namespace {
+
+using Cache = RecordCache<int, std::string>;
+
+std::vector<std::pair<int, std::string>> written(Cache& cache) {
+  std::vector<std::pair<int, std::string>> out;
+  cache.write_back([&](int key, const std::string& record) { out.emplace_back(key, record); });
+  return out;
+}
+
+TEST(RecordCache, FindsWhatWasPutAndNothingElse) {
+  Cache cache(10);
+  cache.put(1, "one");
+  cache.put(2, "two");
+  ASSERT_NE(cache.find(1), nullptr);
+  EXPECT_EQ(*cache.find(1), "one");
+  EXPECT_EQ(*cache.find(2), "two");
+  EXPECT_EQ(*cache.find(1), "one");  // again, after another key was found
+  EXPECT_EQ(cache.find(3), nullptr);
+  EXPECT_EQ(cache.change(3), nullptr);
+}
+
+TEST(RecordCache, AChangeIsWrittenBackOnceInKeyOrder) {
+  Cache cache(10);
+  cache.put(2, "two");
+  cache.put(1, "one");
+  *cache.change(2) = "TWO";
+  *cache.change(2) = "Two";  // the same record, found by the last lookup
+  *cache.change(1) = "One";
+  EXPECT_TRUE(cache.has_dirty());
+  EXPECT_EQ(written(cache), (std::vector<std::pair<int, std::string>>{{1, "One"}, {2, "Two"}}));
+  EXPECT_FALSE(cache.has_dirty());
+  EXPECT_TRUE(written(cache).empty());
+}
+
+TEST(RecordCache, PutOverADirtyRecordIsNotWrittenBack) {
+  Cache cache(10);
+  cache.put_dirty(1, "dirty");
+  cache.put(1, "as read");
+  EXPECT_FALSE(cache.has_dirty());
+  EXPECT_EQ(*cache.find(1), "as read");
+}
+
+TEST(RecordCache, AnErasedRecordIsNotFoundEvenRightAfterItsLookup) {
+  Cache cache(10);
+  cache.put(1, "one");
+  ASSERT_NE(cache.find(1), nullptr);
+  *cache.change(1) = "changed";
+  cache.erase(1);
+  EXPECT_EQ(cache.find(1), nullptr);
+  EXPECT_EQ(cache.change(1), nullptr);
+  EXPECT_TRUE(written(cache).empty());
+  cache.put(1, "again");
+  EXPECT_EQ(*cache.find(1), "again");
+}
+
+TEST(RecordCache, TrimForgetsEverythingOnlyPastItsCapacityAndWhenClean) {
+  Cache cache(2);
+  cache.put(1, "one");
+  cache.put(2, "two");
+  cache.trim();
+  EXPECT_NE(cache.find(2), nullptr);  // at capacity: kept
+  cache.put(3, "three");
+  *cache.change(3) = "dirty";
+  cache.trim();
+  EXPECT_NE(cache.find(3), nullptr);  // dirty: kept
+  written(cache);
+  cache.trim();
+  EXPECT_EQ(cache.find(3), nullptr);  // the last one found, too
+  EXPECT_EQ(cache.find(1), nullptr);
+}
+
+TEST(RecordCache, ClearForgetsTheLastLookup) {
+  Cache cache(10);
+  cache.put(1, "one");
+  ASSERT_NE(cache.find(1), nullptr);
+  cache.clear();
+  EXPECT_EQ(cache.find(1), nullptr);
+  EXPECT_FALSE(cache.has_dirty());
+}
+
+}  // namespace
+}  // namespace ota
