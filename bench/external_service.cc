@@ -3,11 +3,12 @@
 // an ordinary MQTT client.
 //
 // It runs the project's own OtaService (engine + LmdbStore + dialects +
-// control API, exactly the code the plugin runs) and keeps the plugin's
-// durability rule: the messages of one batch are decided, the batch is
-// committed (and synced when it causes a message), and only then are the
-// notifications published. A batch is everything one read of the socket
-// delivered, the counterpart of one broker loop iteration in the plugin.
+// control API, exactly the code the plugin runs) and so keeps the plugin's
+// durability rules (docs/decisions.md): a notification is published without
+// waiting for its batch's commit, an answer to an operator only after its
+// batch was committed and synced. One pass of its loop (everything one read
+// of the socket delivered) is the counterpart of one broker loop iteration
+// in the plugin.
 //
 // What differs is only the architecture: device reports reach the service
 // through the broker and one more TCP hop, and notifications go back through
@@ -94,7 +95,7 @@ void on_disconnect(struct mosquitto*, void*, int rc) {
   g_stop = 1;
 }
 
-// Commit, then publish what the batch caused.
+// Publish what the loop pass caused (its batch committed when due).
 void flush(Service& s) {
   for (const ota::OutboundMessage& m : s.ota->flush(wall_ms())) {
     // Control replies are addressed to a client in the plugin; here they go
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
   std::string control_topic = "ota-external/control";
   std::string response_topic = "ota-external/control/response";
   std::string sync_interval_ms = "1000";
+  std::string max_resends = "20";
   CLI::App app{"The OTA service as a separate MQTT client (benchmark baseline)"};
   app.add_option("--host", host, "broker address");
   app.add_option("--port", port, "broker port");
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
   app.add_option("--control-topic", control_topic, "topic of operator commands");
   app.add_option("--response-topic", response_topic, "topic of their replies");
   app.add_option("--sync-interval-ms", sync_interval_ms, "as plugin_opt_sync_interval_ms");
+  app.add_option("--max-resends", max_resends, "as plugin_opt_max_resends");
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGPIPE, SIG_IGN);
@@ -139,7 +142,8 @@ int main(int argc, char** argv) {
   // would have to): device identity off.
   ota::Result<ota::PluginOptions> options = ota::parse_plugin_options(
       {{"db_path", db_path}, {"admins", admins}, {"sys_interval", "0"},
-       {"sync_interval_ms", sync_interval_ms}, {"device_identity", "none"}});
+       {"sync_interval_ms", sync_interval_ms}, {"max_resends", max_resends},
+       {"device_identity", "none"}});
   if (!options) {
     std::cerr << "external_service: " << options.error() << "\n";
     return 1;

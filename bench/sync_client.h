@@ -67,6 +67,11 @@ class SyncClient {
     }, seconds);
     return found;
   }
+  // Reads for `seconds` and forgets every message received.
+  void drain(double seconds) {
+    loop_until([] { return false; }, seconds);
+    inbox_.clear();
+  }
 
  private:
   template <typename Done>
@@ -99,6 +104,30 @@ inline std::vector<int64_t> round_trips(SyncClient& c, const std::string& topic,
     std::optional<std::string> echo = c.wait(topic, 1.0);
     samples.push_back(echo ? now_ns() - t0 : 1000000000LL);
     if (gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
+  }
+  return samples;
+}
+
+// A device's report on `report_topic`, timed until a message on
+// `notify_topic` answers it, one at a time; in ns. Each report's "{seq}"
+// becomes a number of its own (devices number their messages, and a
+// repeated number reads as a redelivery). An unanswered report (none within
+// `answer_s`) counts as `answer_s`.
+inline std::vector<int64_t> report_round_trips(SyncClient& c, const std::string& report_topic,
+                                               const std::string& report,
+                                               const std::string& notify_topic, int qos,
+                                               size_t max_samples, double answer_s, double seconds) {
+  static uint64_t seq = 1'000'000;
+  const size_t at = report.find("{seq}");
+  std::vector<int64_t> samples;
+  const int64_t end = now_ns() + static_cast<int64_t>(seconds * 1e9);
+  while (samples.size() < max_samples && now_ns() < end) {
+    std::string payload = report;
+    if (at != std::string::npos) payload.replace(at, 5, std::to_string(++seq));
+    const int64_t t0 = now_ns();
+    c.publish(report_topic, payload, qos);
+    std::optional<std::string> answer = c.wait(notify_topic, answer_s);
+    samples.push_back(answer ? now_ns() - t0 : static_cast<int64_t>(answer_s * 1e9));
   }
   return samples;
 }

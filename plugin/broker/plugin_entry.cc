@@ -4,8 +4,9 @@
 //
 // The broker is single-threaded; every callback runs on its main loop. TICK
 // fires once per loop iteration, after the iteration's messages were
-// handled: that is where the batch is committed and its messages published
-// (mosquitto only queues them; they leave at the next iteration).
+// handled: that is where the batch's messages are published (mosquitto only
+// queues them; they leave at the next iteration) and, when due, the batch is
+// committed.
 #include <dlfcn.h>
 #include <time.h>
 

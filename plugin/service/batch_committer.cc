@@ -7,32 +7,33 @@ namespace ota {
 
 void BatchCommitter::commit(TimeMs now) {
   now_ = now;
-  const bool causes_messages = !caused_.empty();
-  const bool interval_passed = now - last_sync_ >= sync_interval_ms_;
-  if (store_.in_transaction() &&
-      (causes_messages || now - last_commit_ >= commit_interval_ms_)) {
-    // Synced when it answers someone, and at least once an interval under
-    // a steady stream of batches that do not. The periodic sync waits for a
-    // batch without device messages (so a notification does not wait for
-    // the disk), unless it is overdue twice over.
-    const bool periodic_sync =
-        interval_passed && (!causes_messages || now - last_sync_ >= 2 * sync_interval_ms_);
-    const bool durable = answers_ > 0 || periodic_sync;
+  // A commit or a sync on this iteration delays the device messages about
+  // to leave: one that is due waits for a quiet iteration, unless overdue
+  // twice over (a steady stream of notifications).
+  const bool quiet = caused_.empty();
+  const auto due = [&](TimeMs since, int64_t interval) {
+    return now - since >= interval && (quiet || now - since >= 2 * interval);
+  };
+  const bool sync_due = due(last_sync_, sync_interval_ms_);
+  if (store_.in_transaction()) {
+    if (!open_since_) open_since_ = now;
+    // Synced when it answers someone (nothing re-derives what it
+    // acknowledged), and at least once a sync interval otherwise.
+    const bool durable = answers_ > 0 || sync_due;
+    if (answers_ == 0 && !due(*open_since_, commit_interval_ms_)) return;
     const int64_t start = timings_ ? clock_() : 0;
     store_.commit(durable);
     if (timings_) {
       (durable ? timings_->batch_commit_durable : timings_->batch_commit_unsynced)
           .observe(clock_() - start);
     }
-    last_commit_ = now;
+    open_since_.reset();
     if (durable) {
       last_sync_ = now;
       counters_.store_syncs++;
     }
     unsynced_ = !durable;
-  } else if (store_.in_transaction()) {
-    return;  // open until the commit interval passes or a message waits
-  } else if (unsynced_ && interval_passed) {
+  } else if (unsynced_ && sync_due) {
     const int64_t start = timings_ ? clock_() : 0;
     store_.sync();
     if (timings_) timings_->store_sync.observe(clock_() - start);
@@ -51,8 +52,10 @@ std::string storage_advice(const std::string& what) {
 }
 
 void BatchCommitter::lose(const std::exception& e) {
-  // Nothing of this batch reaches the disk, so nothing it caused may leave.
+  // Nothing of this batch reaches the disk: what it caused and has not
+  // left yet stays here (what left is re-derived, see the header).
   store_.abort();
+  open_since_.reset();
   counters_.store_errors++;
   const std::string why = storage_advice(e.what());
   size_t answered = 0;

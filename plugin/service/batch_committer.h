@@ -1,20 +1,24 @@
 // Batching and durability (docs/decisions.md "durability"): one store
-// transaction gathers the writes of broker loop iterations until something
-// must leave or commit_interval_ms passed, and a message caused by it leaves
-// only after it was committed.
+// transaction gathers the writes of broker loop iterations for up to
+// commit_interval_ms, so that repeated reports coalesce into one write.
 //
-//   - A batch that causes messages is committed at the end of its loop
-//     iteration; one that answers an operator or an app (answer()) is also
-//     synced to disk first. Device-bound messages need no sync: what they
-//     say is re-derived from the device's next report (decisions.md).
-//   - A batch that causes none (plain version reports, progress) stays open
-//     for up to commit_interval_ms (its writes coalesce), then is committed
-//     without a sync; an unsynced commit is synced within sync_interval_ms.
-//   - A batch that fails is lost whole: aborted, and every message it
-//     caused is dropped (lose()).
+//   - A message to a device leaves at the end of the loop iteration that
+//     caused it, without waiting for the batch: what it says is re-derived
+//     from the device's next report (or from the stored job) if the batch is
+//     lost (decisions.md).
+//   - An answer to an operator or an app (answer()) leaves only after its
+//     batch was committed and synced, and so does everything else the batch
+//     caused in that loop iteration (the pushes of the job it created).
+//   - A batch is committed once it has been open for commit_interval_ms, at
+//     the end of an iteration that sends no device message (a commit delays
+//     what is about to leave), or twice that when every iteration sends
+//     some; an unsynced commit is synced within sync_interval_ms, by the
+//     same rule.
+//   - A batch that fails is lost whole: aborted, and what it caused that
+//     has not left yet is dropped (lose()).
 //
 // Messages that record no state (MQTT firmware blocks) wait in a separate
-// queue: they leave with the next flush without making its commit durable.
+// queue: they leave with the next flush, even from a lost batch.
 //
 // With metrics on (measure_with), it also times each commit and each
 // notification from the device message that caused it to take().
@@ -53,9 +57,9 @@ class BatchCommitter {
         log_(log),
         on_lost_(std::move(on_lost)) {}
 
-  // A message to a device caused by the open batch: it leaves after the
-  // batch is committed.
-  void after_commit(OutboundMessage m) { caused_.push_back(std::move(m)); }
+  // A message to a device caused by the open batch: it leaves with the
+  // next take(), unless the batch is lost first.
+  void caused(OutboundMessage m) { caused_.push_back(std::move(m)); }
   // An answer to an operator or an app: it leaves after the batch is
   // committed and synced (nothing re-derives what it acknowledged).
   void answer(OutboundMessage m) {
@@ -79,11 +83,11 @@ class BatchCommitter {
 
   // The time of what happens now (the log of lost batches is paced by it).
   void at(TimeMs now) { now_ = now; }
-  // The end of a loop iteration: commits the open batch when it caused
-  // messages or commit_interval_ms passed since the last commit (durable
-  // when it answers someone or sync_interval_ms passed), or syncs an
-  // unsynced commit once the sync interval passed. Throws StoreError: call
-  // lose() then.
+  // The end of a loop iteration, before take(): commits the open batch
+  // when it answers someone (synced) or its commit interval is up (synced
+  // when sync_interval_ms passed), or syncs an unsynced commit once the sync
+  // interval passed (see above for when a device message waits). Throws
+  // StoreError: call lose() then.
   void commit(TimeMs now);
   // The batch failed: abort it, drop the messages it caused, count and log
   // (one line per kLostLogIntervalMs, with the number of batches lost).
@@ -124,7 +128,7 @@ class BatchCommitter {
   std::set<std::pair<DeviceKey, JobId>> notified_;
   uint64_t notifications_ = 0;  // among caused_
   uint64_t answers_ = 0;        // among caused_
-  TimeMs last_commit_ = 0;
+  std::optional<TimeMs> open_since_;  // the open batch's first commit() call
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;
   LostAnswerer answer_lost_;

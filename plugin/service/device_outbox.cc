@@ -4,7 +4,7 @@ namespace ota {
 
 void DeviceOutbox::queue(OutboundMessage m, Timing timing) {
   switch (timing) {
-    case Timing::kAfterCommit: batch_.after_commit(std::move(m)); break;
+    case Timing::kCaused: batch_.caused(std::move(m)); break;
     case Timing::kNotification: batch_.notification(std::move(m)); break;
     case Timing::kStateless: batch_.stateless(std::move(m)); break;
   }
@@ -19,7 +19,7 @@ bool DeviceOutbox::send(const DeviceKey& device, OutboundMessage m, Timing timin
     OutboundMessage copy = i + 1 == ids.size() ? std::move(m) : m;
     copy.client_id = ids[i];
     // One notification, however many connections it reaches.
-    queue(std::move(copy), timing == Timing::kNotification && i > 0 ? Timing::kAfterCommit : timing);
+    queue(std::move(copy), timing == Timing::kNotification && i > 0 ? Timing::kCaused : timing);
   }
   return true;
 }

@@ -1,6 +1,6 @@
 // The one path of every message to a device: notifications, query replies,
 // dialect replies and MQTT firmware blocks all leave through send() or
-// reply(), which hand them to the batch (after its commit, or stateless).
+// reply(), which hand them to the batch (caused by its state, or stateless).
 // How a device message is addressed is decided here and nowhere else: to
 // the client id of each of the device's own connections (docs/security.md),
 // never to subscribers, so no other client's filter matches it and a device
@@ -18,9 +18,9 @@ namespace ota {
 class DeviceOutbox {
  public:
   enum class Timing {
-    kAfterCommit,   // caused by the batch's state: leaves once it is synced
+    kCaused,        // caused by the batch's state: leaves with its loop iteration
     kNotification,  // ... and counted as a notification when it leaves
-    kStateless,     // records no state (a firmware block): leaves unsynced
+    kStateless,     // records no state (a firmware block): leaves even if the batch fails
   };
 
   DeviceOutbox(BatchCommitter& batch, const DevicePresence& presence, const DialectSet& dialects,
@@ -31,9 +31,9 @@ class DeviceOutbox {
   // Queues a copy of `m` for each open connection of `device`. False,
   // nothing queued, when the message has no topic or the device has no
   // open connection of its own.
-  bool send(const DeviceKey& device, OutboundMessage m, Timing timing = Timing::kAfterCommit);
+  bool send(const DeviceKey& device, OutboundMessage m, Timing timing = Timing::kCaused);
   // Queues `m` for the connection that asked (a reply to its request).
-  bool reply(const ClientInfo& asker, OutboundMessage m, Timing timing = Timing::kAfterCommit);
+  bool reply(const ClientInfo& asker, OutboundMessage m, Timing timing = Timing::kCaused);
   // The engine's notifications, each encoded by its product's dialect with
   // its download link; a device is told of a job once per batch.
   void send_notifications(Outbox& out);

@@ -2,8 +2,8 @@
 // dialect and the engine, firmware block requests to the block server,
 // Living app requests to the app, control commands to the control API, and
 // device subscriptions to presence. Everything a message causes is queued on
-// the batch (BatchCommitter) and leaves after its commit; every message to
-// a device goes through DeviceOutbox.
+// the batch (BatchCommitter), which says when it leaves; every message to a
+// device goes through DeviceOutbox.
 #pragma once
 
 #include <string_view>

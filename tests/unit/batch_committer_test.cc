@@ -34,92 +34,135 @@ class BatchCommitterTest : public ::testing::Test {
   std::unique_ptr<BatchCommitter> batch_;
 };
 
-TEST_F(BatchCommitterTest, ABatchThatCausesDeviceMessagesIsCommittedBeforeTheyLeave) {
+TEST_F(BatchCommitterTest, ADevicesMessageLeavesWithoutWaitingForItsBatch) {
   write("d0");
-  batch_->commit(5'000);  // synced: the interval since the start passed
+  batch_->commit(9'500);
+  batch_->commit(9'600);  // the first commit: synced
   write("d1");
-  batch_->after_commit(message("a"));
-  batch_->commit(5'010);  // within the commit interval, but a message waits
-  EXPECT_FALSE(store_->in_transaction());
-  EXPECT_TRUE(store_->unsynced());  // a device's message needs no sync
-  EXPECT_EQ(counters_.store_syncs, 1u);
+  batch_->caused(message("a"));
+  batch_->commit(10'000);
+  EXPECT_TRUE(store_->in_transaction());  // still open: nothing waited for the disk
   std::vector<OutboundMessage> out = batch_->take();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "a");
+  batch_->commit(10'099);
+  EXPECT_TRUE(store_->in_transaction());
+  batch_->commit(10'100);  // open for the commit interval: committed, unsynced
+  EXPECT_FALSE(store_->in_transaction());
+  EXPECT_TRUE(store_->unsynced());
+  EXPECT_TRUE(store_->get_device({"pk", "d1"}).has_value());
+  store_->commit(false);
 }
 
 TEST_F(BatchCommitterTest, AnAnswerIsSyncedBeforeItLeaves) {
   write("d0");
-  batch_->commit(5'000);
+  batch_->commit(5'000);  // open, nothing due
   write("d1");
   batch_->answer(message("reply"));
   batch_->notification(message("n"));
   batch_->commit(5'010);
   EXPECT_FALSE(store_->in_transaction());
   EXPECT_FALSE(store_->unsynced());
-  EXPECT_EQ(counters_.store_syncs, 2u);
+  EXPECT_EQ(counters_.store_syncs, 1u);
   EXPECT_EQ(batch_->take().size(), 2u);
-  // The next batch's device message does not inherit the answer's sync.
+  // The next batch's device message does not wait for a commit at all.
   write("d2");
-  batch_->after_commit(message("a"));
+  batch_->caused(message("a"));
   batch_->commit(5'020);
-  EXPECT_TRUE(store_->unsynced());
-  EXPECT_EQ(counters_.store_syncs, 2u);
+  EXPECT_TRUE(store_->in_transaction());
+  EXPECT_EQ(batch_->take().size(), 1u);
+  EXPECT_EQ(counters_.store_syncs, 1u);
+  store_->commit(false);
 }
 
 TEST_F(BatchCommitterTest, QuietBatchesStayOpenForTheCommitInterval) {
   write("d0");
-  batch_->commit(10'000);  // the first commit: the interval since 0 passed
-  EXPECT_FALSE(store_->in_transaction());
+  batch_->commit(10'000);  // the batch's first iteration: open
+  EXPECT_TRUE(store_->in_transaction());
   write("d1");
-  batch_->commit(10'050);  // 50 ms after the last commit: still open
+  batch_->commit(10'050);
   EXPECT_TRUE(store_->in_transaction());
   write("d2");
   batch_->commit(10'099);
   EXPECT_TRUE(store_->in_transaction());
-  batch_->commit(10'100);  // the interval passed: both writes, one commit
+  batch_->commit(10'100);  // open for the interval: the three writes, one commit
   EXPECT_FALSE(store_->in_transaction());
-  EXPECT_TRUE(store_->unsynced());
   EXPECT_TRUE(store_->get_device({"pk", "d2"}).has_value());
+  // The next batch's interval counts from its own first iteration.
+  write("d3");
+  batch_->commit(10'500);
+  EXPECT_TRUE(store_->in_transaction());
   store_->commit(false);
+}
+
+TEST_F(BatchCommitterTest, ACommitWaitsForAnIterationWithoutDeviceMessagesUnlessOverdue) {
+  write("d0");
+  batch_->commit(10'000);
+  write("d1");
+  batch_->notification(message("n1"));
+  batch_->commit(10'150);  // due, but a notification is about to leave
+  EXPECT_TRUE(store_->in_transaction());
+  batch_->take();
+  batch_->commit(10'160);  // the next quiet iteration commits
+  EXPECT_FALSE(store_->in_transaction());
+  // Under a steady stream of notifications: committed twice overdue.
+  for (TimeMs t = 10'200; t < 10'400; t += 50) {
+    write("d2");
+    batch_->notification(message("n"));
+    batch_->commit(t);
+    EXPECT_TRUE(store_->in_transaction()) << t;
+    batch_->take();
+  }
+  write("d3");
+  batch_->notification(message("n"));
+  batch_->commit(10'400);  // open since 10'200: 2 intervals
+  EXPECT_FALSE(store_->in_transaction());
+  batch_->take();
 }
 
 TEST_F(BatchCommitterTest, APeriodicSyncDoesNotDelayADevicesMessageUnlessOverdue) {
   write("d0");
-  batch_->commit(10'000);  // synced: the interval since 0 passed
+  batch_->commit(10'000);
+  batch_->commit(10'100);  // synced: the sync interval since 0 passed
+  EXPECT_EQ(counters_.store_syncs, 1u);
   write("d1");
+  batch_->commit(10'500);
+  batch_->commit(10'600);  // committed: the sync interval not yet passed
+  EXPECT_TRUE(store_->unsynced());
   batch_->notification(message("n1"));
   batch_->commit(11'500);  // the interval passed, but a notification waits
   EXPECT_TRUE(store_->unsynced());
-  EXPECT_EQ(counters_.store_syncs, 1u);
   batch_->take();
   batch_->commit(11'600);  // the next quiet iteration syncs
   EXPECT_FALSE(store_->unsynced());
   EXPECT_EQ(counters_.store_syncs, 2u);
-  // Under a steady stream of notifications: synced once twice overdue.
-  for (TimeMs t = 11'700; t < 13'600; t += 100) {
+  // Under a steady stream of notifications: synced once twice overdue,
+  // with the first commit after that.
+  TimeMs synced_at = 0;
+  for (TimeMs t = 11'700; t <= 14'000; t += 100) {
     write("d2");
     batch_->notification(message("n"));
     batch_->commit(t);
     batch_->take();
+    if (synced_at == 0 && counters_.store_syncs == 3) synced_at = t;
   }
-  EXPECT_EQ(counters_.store_syncs, 2u);
-  write("d3");
-  batch_->notification(message("n"));
-  batch_->commit(13'600);  // 2 intervals after the last sync
-  EXPECT_FALSE(store_->unsynced());
   EXPECT_EQ(counters_.store_syncs, 3u);
+  EXPECT_GE(synced_at, 13'600);
+  EXPECT_LE(synced_at, 13'800);
+  store_->commit(false);
 }
 
 TEST_F(BatchCommitterTest, QuietBatchesAreSyncedOncePerInterval) {
   write("d0");
-  batch_->commit(10'000);  // synced: the interval since 0 passed
+  batch_->commit(10'000);
+  batch_->commit(10'100);  // synced: the interval since 0 passed
   write("d1");
-  batch_->commit(10'100);
+  batch_->commit(10'150);
+  batch_->commit(10'250);
   EXPECT_TRUE(store_->unsynced());
   batch_->commit(10'500);  // nothing open, interval not passed: nothing
   EXPECT_TRUE(store_->unsynced());
-  batch_->commit(11'000);  // nothing open, interval passed: sync
+  batch_->commit(11'100);  // nothing open, interval passed: sync
   EXPECT_FALSE(store_->unsynced());
   EXPECT_EQ(counters_.store_syncs, 2u);
 }
@@ -127,16 +170,19 @@ TEST_F(BatchCommitterTest, QuietBatchesAreSyncedOncePerInterval) {
 TEST_F(BatchCommitterTest, StatelessMessagesLeaveWithoutASync) {
   write("d0");
   batch_->commit(10'000);
+  batch_->commit(10'100);  // the first commit: synced
   write("d1");
   batch_->stateless(message("block"));
-  batch_->commit(10'100);
-  EXPECT_TRUE(store_->unsynced());
+  batch_->commit(10'200);
+  EXPECT_TRUE(store_->in_transaction());
   ASSERT_EQ(batch_->take().size(), 1u);
+  batch_->commit(10'300);
+  EXPECT_TRUE(store_->unsynced());
 }
 
 TEST_F(BatchCommitterTest, ALostBatchDropsWhatItCausedAndNotStatelessOnes) {
   write("d1");
-  batch_->after_commit(message("caused"));
+  batch_->caused(message("caused"));
   batch_->stateless(message("block"));
   EXPECT_TRUE(batch_->first_notification({"pk", "d1"}, 1));
   EXPECT_FALSE(batch_->first_notification({"pk", "d1"}, 1));
@@ -154,9 +200,10 @@ TEST_F(BatchCommitterTest, ALostBatchDropsWhatItCausedAndNotStatelessOnes) {
   EXPECT_TRUE(batch_->first_notification({"pk", "d1"}, 1));  // a new batch
 }
 
-TEST_F(BatchCommitterTest, AFailingCommitThrowsAndLeavesNothing) {
+TEST_F(BatchCommitterTest, AFailingCommitThrowsAndLeavesNothingWaiting) {
   write("d1");
-  batch_->after_commit(message("caused"));
+  batch_->answer(message("reply"));
+  batch_->caused(message("push"));
   store_->fail_commit_at(1);
   EXPECT_THROW(batch_->commit(10'000), StoreError);
   batch_->lose(StoreError("injected"));
@@ -165,13 +212,33 @@ TEST_F(BatchCommitterTest, AFailingCommitThrowsAndLeavesNothing) {
   EXPECT_EQ(counters_.store_syncs, 0u);
 }
 
+// What left before its batch failed cannot be called back: the batch is
+// still lost whole, and the next one starts afresh.
+TEST_F(BatchCommitterTest, ADeviceMessageThatLeftStaysSentWhenItsBatchFailsLater) {
+  write("d1");
+  batch_->notification(message("n"));
+  batch_->commit(10'000);
+  EXPECT_EQ(batch_->take().size(), 1u);
+  EXPECT_EQ(counters_.notifications_sent, 1u);
+  store_->fail_commit_at(1);
+  EXPECT_THROW(batch_->commit(10'100), StoreError);
+  batch_->lose(StoreError("injected"));
+  EXPECT_FALSE(store_->get_device({"pk", "d1"}).has_value());
+  EXPECT_EQ(counters_.store_errors, 1u);
+  write("d2");
+  batch_->commit(10'110);  // a new batch: its interval starts now
+  EXPECT_TRUE(store_->in_transaction());
+  store_->clear_faults();
+  store_->commit(false);
+}
+
 TEST_F(BatchCommitterTest, NotificationsCountWhenTheyLeaveNotWhenLost) {
   batch_->notification(message("n1"));
   batch_->lose(StoreError("disk full"));
   EXPECT_TRUE(batch_->take().empty());
   EXPECT_EQ(counters_.notifications_sent, 0u);
   batch_->notification(message("n2"));
-  batch_->after_commit(message("reply"));
+  batch_->caused(message("reply"));
   EXPECT_EQ(counters_.notifications_sent, 0u);
   EXPECT_EQ(batch_->take().size(), 2u);
   EXPECT_EQ(counters_.notifications_sent, 1u);
@@ -191,9 +258,11 @@ class BatchTimingTest : public BatchCommitterTest {
 
 TEST_F(BatchTimingTest, EachCommitIsTimedByDurability) {
   write("d0");
-  batch_->commit(10'000);  // durable: the interval passed
+  batch_->commit(10'000);
+  batch_->commit(10'100);  // durable: the sync interval since 0 passed
   write("d1");
-  batch_->commit(10'100);  // unsynced
+  batch_->commit(10'200);
+  batch_->commit(10'300);  // unsynced
   EXPECT_EQ(timings_.batch_commit_durable.count(), 1u);
   EXPECT_EQ(timings_.batch_commit_durable.sum_ns(), 1'000u);
   EXPECT_EQ(timings_.batch_commit_unsynced.count(), 1u);
@@ -208,10 +277,10 @@ TEST_F(BatchTimingTest, ANotificationIsTimedFromTheDeviceMessageToTake) {
   write("d1");
   batch_->notification(message("n1"));
   batch_->device_message_ends();
-  batch_->commit(10'000);  // clock 2000, 3000
-  ASSERT_EQ(batch_->take().size(), 1u);  // clock 4000
+  batch_->commit(10'000);  // nothing waited for: no commit, no clock
+  ASSERT_EQ(batch_->take().size(), 1u);  // clock 2000
   EXPECT_EQ(timings_.report_to_notification.count(), 1u);
-  EXPECT_EQ(timings_.report_to_notification.sum_ns(), 3'000u);
+  EXPECT_EQ(timings_.report_to_notification.sum_ns(), 1'000u);
 }
 
 TEST_F(BatchTimingTest, NotificationsNotCausedByADeviceMessageAreNotTimed) {
@@ -225,12 +294,14 @@ TEST_F(BatchTimingTest, NotificationsNotCausedByADeviceMessageAreNotTimed) {
 }
 
 TEST_F(BatchTimingTest, ALostBatchTimesNothingItCaused) {
+  write("d0");
+  batch_->commit(10'000);
   batch_->device_message_begins();
   batch_->notification(message("n1"));
   batch_->device_message_ends();
   store_->fail_commit_at(1);
   write("d1");
-  EXPECT_THROW(batch_->commit(10'000), StoreError);
+  EXPECT_THROW(batch_->commit(10'200), StoreError);  // twice overdue: commits before n1 leaves
   batch_->lose(StoreError("injected"));
   EXPECT_TRUE(batch_->take().empty());
   EXPECT_EQ(timings_.report_to_notification.count(), 0u);

@@ -208,6 +208,8 @@ TEST_F(OtaServiceTest, SteadyReportsAreSyncedOncePerInterval) {
   // sync, but a steady stream of them is synced every sync_interval_ms.
   device("/ota/device/inform/pk/d0", kInform);
   service_->flush(now_);
+  now_ += 100;
+  service_->flush(now_);  // its batch committed, and synced: the first
   const uint64_t first = service_->counters().store_syncs;
   for (int i = 1; i <= 25; ++i) {
     now_ += 100;
