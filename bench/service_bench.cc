@@ -3,8 +3,10 @@
 // Drives OtaService (the object the broker callbacks call) in-process, the
 // way mosquitto does: on_message for each report, flush() once per "loop
 // iteration" of --batch messages. Phases: known devices repeating their
-// version, new device names, and progress reports of notified devices
-// (each step once: a repeated step is not written again).
+// version, new device names, progress reports of notified devices (each
+// step once: a repeated step is not written again), known devices
+// reporting another version each time, and notified devices reporting
+// their old version, each told again (bench/RESULTS.md (b)'s path).
 // Prints CPU nanoseconds per message (getrusage: user + system, so other
 // processes on the machine do not count), the best of --rounds rounds.
 //
@@ -120,7 +122,7 @@ int main(int argc, char** argv) {
   app.add_option("--reports", reports, "messages per phase and round");
   app.add_option("--batch", batch, "messages per flush (one broker loop iteration)");
   app.add_option("--rounds", rounds, "rounds; the best is printed");
-  app.add_option("--phases", only, "only these phases (known, new, progress, changed)")
+  app.add_option("--phases", only, "only these phases (known, new, progress, changed, notified)")
       ->delimiter(',');
   app.add_option("--metrics-library", metrics_library,
                  "mosquitto_ota_http.so: Prometheus metrics on (a listener on a free loopback "
@@ -133,6 +135,7 @@ int main(int argc, char** argv) {
   options.db_path = db;
   options.admins = {"admin"};
   options.sys_interval_s = 0;
+  options.max_resends = 1000;  // the notified phase tells each device again at every report
   if (!metrics_library.empty()) {
     options.http_library = metrics_library;
     options.metrics_listen = "127.0.0.1:0";
@@ -174,7 +177,7 @@ int main(int argc, char** argv) {
     double best_ns = 0;
   };
   std::vector<Phase> phases;
-  for (const char* name : {"known", "new", "progress", "changed"}) {
+  for (const char* name : {"known", "new", "progress", "changed", "notified"}) {
     if (only.empty() || std::find(only.begin(), only.end(), name) != only.end()) phases.push_back({name});
   }
   uint64_t fresh = 0;
@@ -194,6 +197,10 @@ int main(int argc, char** argv) {
           // of issue 15): the record is rewritten on every report.
           messages.push_back(device_message(inform_topic("pk", "d" + std::to_string(d)),
                                             inform("1.0." + std::to_string(1 + i % 7), ++id), d));
+        } else if (name == "notified") {
+          // A notified device still on its old version: told again.
+          messages.push_back(device_message(inform_topic("pq", "d" + std::to_string(d)),
+                                            inform("1.0.0", ++id), devices + d));
         } else if (name == "new") {
           messages.push_back(device_message(inform_topic("pk", "n" + std::to_string(++fresh)),
                                             inform("1.0.0", ++id), d));

@@ -180,12 +180,20 @@ bool set_string(json_t* obj, const char* key, std::string_view value) {
 
 std::string dump(const json_t* value) {
   if (value == nullptr) return {};
-  // ENCODE_ANY: scalars too. Two passes into a std::string rather than
-  // json_dumps(), so jansson's allocator never meets free().
+  // ENCODE_ANY: scalars too. One pass, appended into a std::string (so
+  // jansson's allocator never meets free()); sizing first with
+  // json_dumpb() would encode everything twice.
   const size_t flags = JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_ENCODE_ANY;
-  size_t size = json_dumpb(value, nullptr, 0, flags);
-  std::string text(size, '\0');
-  if (size > 0) text.resize(json_dumpb(value, text.data(), size, flags));
+  std::string text;
+  text.reserve(256);
+  const int failed = json_dump_callback(
+      value,
+      [](const char* buffer, size_t size, void* data) {
+        static_cast<std::string*>(data)->append(buffer, size);
+        return 0;
+      },
+      &text, flags);
+  if (failed != 0) text.clear();  // as json_dumpb(): nothing rather than a part
   return text;
 }
 
