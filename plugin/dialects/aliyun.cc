@@ -356,25 +356,29 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
   return out;
 }
 
+const std::string& AliyunDialect::data_json(const Package& package,
+                                           const ProductConfig& product) const {
+  if (!last_data_ || last_data_->package != package || last_data_->product != product) {
+    json::JsonPtr data = upgrade_data(package, product);
+    last_data_ = EncodedData{package, product, json::dump(data.get())};
+  }
+  return last_data_->json;
+}
+
 OutboundMessage AliyunDialect::encode_notification(
     const Notification& n, const EncodeContext& ctx) const {
-  const bool alibaba = is_alibaba(ctx.product);
-  json::JsonPtr root(json_object());
-  json::set_string(root.get(), "code", ctx.product.aliyun_code);
-  json_object_set_new(root.get(), "data",
-                      upgrade_data(n.package, ctx.product).release());
+  // {"code":..,"data":{..},"id":..,"message":"success"}, each value encoded
+  // by jansson; the data object is the one encoded last time when the
+  // package and product are the same.
+  // A code that is not UTF-8 is left out, as json::set_string() would.
+  json::JsonPtr code(json_stringn(ctx.product.aliyun_code.data(), ctx.product.aliyun_code.size()));
   // SagooIOT's example has a number, Alibaba's document a string.
-  if (alibaba) {
-    json::set_string(root.get(), "id", std::to_string(n.at));
-  } else {
-    json_object_set_new(root.get(), "id",
-                        json_integer(static_cast<json_int_t>(n.at)));
-  }
-  json::set_string(root.get(), "message", "success");
-
+  const std::string id = std::to_string(n.at);
   OutboundMessage out;
   out.topic = std::string(kUpgradePrefix) + device_path(n.device);
-  out.payload = json::dump(root.get());
+  out.payload = "{" + (code ? "\"code\":" + json::dump(code.get()) + "," : std::string()) +
+                "\"data\":" + data_json(n.package, ctx.product) + ",\"id\":" +
+                (is_alibaba(ctx.product) ? "\"" + id + "\"" : id) + ",\"message\":\"success\"}";
   return out;
 }
 

@@ -42,7 +42,7 @@ class Histogram {
 struct ServiceTimings {
   ServiceTimings();
   // From a device message's arrival to the notification it caused being
-  // handed to the broker (after its batch was synced).
+  // handed to the broker (no commit waited for: decisions.md "Durability").
   Histogram report_to_notification;
   // One batch's store commit, with and without the fsync.
   Histogram batch_commit_durable;

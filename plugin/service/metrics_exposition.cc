@@ -111,7 +111,7 @@ void counter_families(ExpositionWriter& w, const ServiceCounters& c, bool downlo
 void timing_families(ExpositionWriter& w, const ServiceTimings& t) {
   w.family("report_to_notification_seconds", "histogram",
            "From a device's message or subscription reaching the plugin to the notification it "
-           "caused leaving it (its batch committed and synced).");
+           "caused being handed to the broker (it waits for no commit).");
   histogram_samples(w, t.report_to_notification, {});
   w.family("batch_commit_seconds", "histogram",
            "Store commit of one broker loop iteration's batch; durable: with its fsync.");

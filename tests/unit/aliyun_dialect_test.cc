@@ -513,6 +513,41 @@ TEST(AliyunDialect, EncodedNotificationRoundTripsAsJson) {
   json_decref(root);
 }
 
+// One dialect encodes every notification of the broker and reuses the data
+// object it encoded last: each payload must still be the one a fresh
+// dialect writes, whatever came before it.
+TEST(AliyunDialect, ReusedEncodingFollowsThePackageProductAndId) {
+  const AliyunDialect dialect;
+  ProductConfig sagoo;
+  sagoo.aliyun_code = "200";
+  ProductConfig alibaba;
+  alibaba.aliyun_code = "1000";
+  Notification a = seed_notification();
+  Notification b = seed_notification();
+  b.package.id = a.package.id + 1;
+  b.package.version = "3.0.0";
+  b.package.url = "https://fw.example/3.bin";
+  Notification a_later = a;
+  a_later.at = a.at + 60'000;
+  Notification a_signed = a;  // a per-device download link
+  a_signed.package.url = "https://fw.example/a.bin?expires=1&signature=x";
+  const std::vector<std::pair<const Notification*, const ProductConfig*>> sequence = {
+      {&a, &sagoo}, {&a, &sagoo}, {&b, &sagoo}, {&a, &sagoo}, {&a, &alibaba},
+      {&a_later, &alibaba}, {&a_signed, &alibaba}, {&b, &alibaba}, {&a, &sagoo}};
+  for (const auto& [n, product] : sequence) {
+    SCOPED_TRACE(n->package.version + " " + product->aliyun_code + " " + std::to_string(n->at));
+    const OutboundMessage reused = dialect.encode_notification(*n, {*product, {}});
+    const OutboundMessage fresh = AliyunDialect().encode_notification(*n, {*product, {}});
+    EXPECT_EQ(reused.topic, fresh.topic);
+    EXPECT_EQ(reused.payload, fresh.payload);
+  }
+  // And the two packages' payloads differ where they should.
+  EXPECT_NE(dialect.encode_notification(a, {sagoo, {}}).payload.find("\"version\":\"2.0.0\""),
+            std::string::npos);
+  EXPECT_NE(dialect.encode_notification(b, {sagoo, {}}).payload.find("\"version\":\"3.0.0\""),
+            std::string::npos);
+}
+
 // --- Alibaba's spellings (code "1000") ---
 
 TEST(AliyunDialect, EncodesAlibabaNotification) {
