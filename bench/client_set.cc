@@ -92,6 +92,10 @@ std::string format(const Percentiles& p) {
   return buf;
 }
 
+std::string report_payload(uint64_t id, const std::string& version) {
+  return "{\"id\":\"" + std::to_string(id) + "\",\"params\":{\"version\":\"" + version + "\"}}";
+}
+
 std::string loopback_address(int index) {
   // 127.0.0.10 upwards: clear of 127.0.0.1, where the brokers listen.
   int host = 10 + index;

@@ -53,6 +53,10 @@ struct Percentiles {
 Percentiles percentiles(std::vector<int64_t>& samples);
 std::string format(const Percentiles& p);  // "p50 0.412 ms p90 ... (n=...)"
 
+// An Alibaba version report, {"id":"<id>","params":{"version":"<version>"}}:
+// devices number their messages, and a repeated id reads as a redelivery.
+std::string report_payload(uint64_t id, const std::string& version);
+
 // Loopback source addresses 127.0.0.<first>..: spreading connections over
 // several of them multiplies the ephemeral ports available.
 std::string loopback_address(int index);

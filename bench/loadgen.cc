@@ -171,10 +171,6 @@ Shared* make_shared_region(size_t devices, size_t samples) {
   return s;
 }
 
-std::string report_payload(uint64_t id, const std::string& version) {
-  return "{\"id\":\"" + std::to_string(id) + "\",\"params\":{\"version\":\"" + version + "\"}}";
-}
-
 std::string progress_payload(uint64_t id, const std::string& step) {
   return "{\"id\":\"" + std::to_string(id) + "\",\"params\":{\"step\":\"" + step +
          "\",\"desc\":\"loadgen\"}}";
@@ -269,7 +265,7 @@ void Device::on_publish(int mid) { worker_.acked(*this, mid); }
 void Device::on_message(const struct mosquitto_message& m) { worker_.notified(*this, m); }
 
 void Worker::send_report(Device& d, const std::string& topic, const std::string& version) {
-  if (d.publish(topic, report_payload(++d.seq, version), o_.qos) == MOSQ_ERR_SUCCESS) {
+  if (d.publish(topic, bench::report_payload(++d.seq, version), o_.qos) == MOSQ_ERR_SUCCESS) {
     slot_.sent.fetch_add(1, std::memory_order_relaxed);
     if (o_.qos > 0) {
       if (d.outstanding++ == 0) outstanding_++;
@@ -314,7 +310,7 @@ void Worker::campaign_advance(Device& d) {
     }
   }
   int mid = -1;
-  if (d.publish(d.inform_topic, report_payload(++d.seq, o_.new_version), 1, &mid) ==
+  if (d.publish(d.inform_topic, bench::report_payload(++d.seq, o_.new_version), 1, &mid) ==
       MOSQ_ERR_SUCCESS) {
     slot_.sent.fetch_add(1, std::memory_order_relaxed);
     if (d.outstanding++ == 0) outstanding_++;

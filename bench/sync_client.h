@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -108,22 +109,17 @@ inline std::vector<int64_t> round_trips(SyncClient& c, const std::string& topic,
   return samples;
 }
 
-// A device's report on `report_topic`, timed until a message on
-// `notify_topic` answers it, one at a time; in ns. Each report's "{seq}"
-// becomes a number of its own (devices number their messages, and a
-// repeated number reads as a redelivery). An unanswered report (none within
-// `answer_s`) counts as `answer_s`.
+// A device's report on `report_topic` (`next_report()`, a new one each
+// time), timed until a message on `notify_topic` answers it, one at a time;
+// in ns. An unanswered report (none within `answer_s`) counts as `answer_s`.
 inline std::vector<int64_t> report_round_trips(SyncClient& c, const std::string& report_topic,
-                                               const std::string& report,
+                                               const std::function<std::string()>& next_report,
                                                const std::string& notify_topic, int qos,
                                                size_t max_samples, double answer_s, double seconds) {
-  static uint64_t seq = 1'000'000;
-  const size_t at = report.find("{seq}");
   std::vector<int64_t> samples;
   const int64_t end = now_ns() + static_cast<int64_t>(seconds * 1e9);
   while (samples.size() < max_samples && now_ns() < end) {
-    std::string payload = report;
-    if (at != std::string::npos) payload.replace(at, 5, std::to_string(++seq));
+    const std::string payload = next_report();
     const int64_t t0 = now_ns();
     c.publish(report_topic, payload, qos);
     std::optional<std::string> answer = c.wait(notify_topic, answer_s);

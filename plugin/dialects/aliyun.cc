@@ -356,28 +356,28 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
   return out;
 }
 
-const std::string& AliyunDialect::data_json(const Package& package,
-                                           const ProductConfig& product) const {
-  if (!last_data_ || last_data_->package != package || last_data_->product != product) {
+const std::string& AliyunDialect::notification_head(const Package& package,
+                                                   const ProductConfig& product) const {
+  if (!last_head_ || last_head_->package != package || last_head_->product != product) {
+    // A code that is not UTF-8 is left out, as json::set_string() would.
+    json::JsonPtr code(json_stringn(product.aliyun_code.data(), product.aliyun_code.size()));
     json::JsonPtr data = upgrade_data(package, product);
-    last_data_ = EncodedData{package, product, json::dump(data.get())};
+    last_head_ = EncodedHead{package, product,
+                             "{" + (code ? "\"code\":" + json::dump(code.get()) + "," : std::string()) +
+                                 "\"data\":" + json::dump(data.get()) + ",\"id\":"};
   }
-  return last_data_->json;
+  return last_head_->json;
 }
 
 OutboundMessage AliyunDialect::encode_notification(
     const Notification& n, const EncodeContext& ctx) const {
-  // {"code":..,"data":{..},"id":..,"message":"success"}, each value encoded
-  // by jansson; the data object is the one encoded last time when the
-  // package and product are the same.
-  // A code that is not UTF-8 is left out, as json::set_string() would.
-  json::JsonPtr code(json_stringn(ctx.product.aliyun_code.data(), ctx.product.aliyun_code.size()));
+  // {"code":..,"data":{..},"id":..,"message":"success"}: all before the id
+  // depends on the package and product only, and is encoded once for both.
   // SagooIOT's example has a number, Alibaba's document a string.
   const std::string id = std::to_string(n.at);
   OutboundMessage out;
   out.topic = std::string(kUpgradePrefix) + device_path(n.device);
-  out.payload = "{" + (code ? "\"code\":" + json::dump(code.get()) + "," : std::string()) +
-                "\"data\":" + data_json(n.package, ctx.product) + ",\"id\":" +
+  out.payload = notification_head(n.package, ctx.product) +
                 (is_alibaba(ctx.product) ? "\"" + id + "\"" : id) + ",\"message\":\"success\"}";
   return out;
 }

@@ -63,17 +63,17 @@ class AliyunDialect final : public Dialect {
   // Scratch buffers of the fast path, reused between messages (the broker
   // calls parse() on one thread).
   mutable flat_json::Reader flat_;
-  // The `data` object of the last notification encoded, as JSON text: the
-  // notifications of a job all carry the same one (only their id differs),
-  // and building and encoding it is most of a notified report's cost. On
-  // the broker's thread, as parse().
-  struct EncodedData {
+  // The last notification encoded, as JSON text up to its id (code and
+  // data object): the notifications of a job all share it, and building and
+  // encoding the data object is most of a notified report's cost. On the
+  // broker's thread, as parse().
+  struct EncodedHead {
     Package package;
     ProductConfig product;
     std::string json;
   };
-  mutable std::optional<EncodedData> last_data_;
-  const std::string& data_json(const Package& package, const ProductConfig& product) const;
+  mutable std::optional<EncodedHead> last_head_;
+  const std::string& notification_head(const Package& package, const ProductConfig& product) const;
 };
 
 }  // namespace ota
