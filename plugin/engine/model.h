@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,11 +23,36 @@ using JobId = uint64_t;
 // The module a version belongs to when a device names none (seeds 000/001).
 inline constexpr std::string_view kDefaultModule = "default";
 
+// Equal bytes, compared a word at a time: names on the per-message path
+// are a few bytes long, where a call to memcmp costs more than the compare
+// (every hash map keyed by device compares names on each lookup).
+inline bool same_bytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+  const auto word = [](const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    if (word(a.data() + i) != word(b.data() + i)) return false;
+  }
+  return word(a.data() + n - 8) == word(b.data() + n - 8);  // the last (overlapping) word
+}
+
 // A device is identified by its product and its name within the product.
 struct DeviceKey {
   std::string product;
   std::string device;
-  bool operator==(const DeviceKey&) const = default;
+  bool operator==(const DeviceKey& o) const {
+    return same_bytes(device, o.device) && same_bytes(product, o.product);
+  }
   bool operator<(const DeviceKey& o) const {
     return product != o.product ? product < o.product : device < o.device;
   }

@@ -179,8 +179,14 @@ bool object(Scanner& in, Members* out, std::string_view nested, Members* nested_
 }  // namespace
 
 const Scalar* Members::find(std::string_view name) const {
+  // Names are a few bytes long: compared here rather than by a call to
+  // memcmp for each member.
   for (size_t i = 0; i < size_; ++i) {
-    if (members_[i].first == name) return &members_[i].second;
+    const std::string_view member = members_[i].first;
+    if (member.size() != name.size()) continue;
+    size_t k = 0;
+    while (k < name.size() && member[k] == name[k]) ++k;
+    if (k == name.size()) return &members_[i].second;
   }
   return nullptr;
 }

@@ -143,7 +143,7 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
     downloads_.drain_http_events();
     Outbox out;
     engine_.run_due(now, out);
-    outbox_.send_notifications(out);
+    if (!out.empty()) outbox_.send_notifications(out);
     batch_.commit(now);
   } catch (const StoreError& e) {
     batch_.lose(e);

@@ -1,0 +1,46 @@
+// The model's helpers on the per-message path: same_bytes() and the device
+// key's equality built on it.
+#include "engine/model.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ota {
+namespace {
+
+TEST(SameBytes, AgreesWithStringEqualityForEveryLengthAndDifferingByte) {
+  // Lengths around the word size, a difference at every position (the
+  // overlapping last word included), and equal strings at distinct addresses.
+  for (size_t n = 0; n <= 25; ++n) {
+    const std::string a(n, 'x');
+    const std::string same(a);
+    EXPECT_TRUE(same_bytes(a, same)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      std::string b = a;
+      b[i] = 'y';
+      EXPECT_FALSE(same_bytes(a, b)) << "length " << n << ", byte " << i;
+      EXPECT_FALSE(same_bytes(b, a)) << "length " << n << ", byte " << i;
+    }
+    EXPECT_FALSE(same_bytes(a, a + "x")) << n;  // a prefix is not equal
+  }
+}
+
+TEST(SameBytes, ComparesBytesNotTerminators) {
+  const std::string with_nul("ab\0cd", 5);
+  EXPECT_TRUE(same_bytes(with_nul, std::string("ab\0cd", 5)));
+  EXPECT_FALSE(same_bytes(with_nul, std::string("ab\0ce", 5)));
+  EXPECT_FALSE(same_bytes(std::string_view("abc"), std::string_view("abd", 2)));
+}
+
+TEST(DeviceKeyEquality, NeedsBothNamesEqual) {
+  const DeviceKey key{"product-01", "device-000001"};
+  EXPECT_EQ(key, (DeviceKey{"product-01", "device-000001"}));
+  EXPECT_NE(key, (DeviceKey{"product-02", "device-000001"}));
+  EXPECT_NE(key, (DeviceKey{"product-01", "device-000002"}));
+  // The separator is not part of either name.
+  EXPECT_NE((DeviceKey{"ab", "c"}), (DeviceKey{"a", "bc"}));
+}
+
+}  // namespace
+}  // namespace ota
