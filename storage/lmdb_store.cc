@@ -469,7 +469,11 @@ void LmdbStore::put_module_state(const DeviceKey& device, const std::string& mod
     }
     record = devices_.change(device);
   }
-  record->modules[module] = state;
+  if (auto it = find_module(record->modules, module); it != record->modules.end()) {
+    it->second = state;
+  } else {
+    record->modules.emplace(module, state);
+  }
   record->last_seen = last_seen;
 }
 

@@ -15,8 +15,10 @@ Engine::Engine(Store& store, EngineOptions options, const Presence* presence)
 
 bool Engine::needs_rewrite(const Device& device, const VersionReport& report,
                            TimeMs now) const {
-  auto module = device.modules.find(report.module);
-  if (module == device.modules.end() || module->second.version != report.version) return true;
+  auto module = find_module(device.modules, report.module);
+  if (module == device.modules.end() || !same_bytes(module->second.version, report.version)) {
+    return true;
+  }
   return now - module->second.reported_at >= options_.seen_resolution_ms ||
          now - device.last_seen >= options_.seen_resolution_ms;
 }

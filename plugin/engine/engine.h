@@ -263,7 +263,7 @@ class Engine {
   // Forgets cached lookups (after the caller aborted a batch).
   void invalidate_caches() {
     dynamic_jobs_.reset();
-    product_configs_.clear();
+    forget_product_configs();
     arrived_at_.clear();  // the notifications of the lost batch were dropped
   }
 
@@ -321,6 +321,13 @@ class Engine {
   // Product configurations as read from the store (or their defaults).
   static constexpr size_t kMaxCachedProductConfigs = 4096;
   std::unordered_map<std::string, ProductConfig> product_configs_;
+  // The entry product_config() returned last (nodes are stable): reports
+  // come in runs of one product, and a comparison costs less than a hash.
+  const std::pair<const std::string, ProductConfig>* last_product_config_ = nullptr;
+  void forget_product_configs() {
+    product_configs_.clear();
+    last_product_config_ = nullptr;
+  }
   // Devices that came back online by subscribing and have not reported a
   // version since: when. Their SDK reports its version right after it
   // subscribes (DESIGN.md §10); if the task was notified since the arrival

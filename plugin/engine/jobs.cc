@@ -440,6 +440,7 @@ std::vector<JobId> Engine::running_dynamic_jobs(const std::string& product) {
     });
   }
   std::vector<JobId> ids;
+  if (dynamic_jobs_->empty()) return ids;  // the usual case: no lookup by name
   auto [begin, end] = dynamic_jobs_->equal_range(product);
   for (auto it = begin; it != end; ++it) ids.push_back(it->second);
   return ids;

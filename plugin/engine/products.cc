@@ -96,9 +96,15 @@ const ProductConfig& Engine::product_config(const std::string& product) {
   // Consulted on every device message: cached, so a report costs no extra
   // read. Products are few; the bound only guards against a flood of
   // invented product names.
+  if (last_product_config_ != nullptr && same_bytes(last_product_config_->first, product)) {
+    return last_product_config_->second;
+  }
   auto cached = product_configs_.find(product);
-  if (cached != product_configs_.end()) return cached->second;
-  if (product_configs_.size() >= kMaxCachedProductConfigs) product_configs_.clear();
+  if (cached != product_configs_.end()) {
+    last_product_config_ = &*cached;
+    return cached->second;
+  }
+  if (product_configs_.size() >= kMaxCachedProductConfigs) forget_product_configs();
   std::optional<ProductConfig> stored = store_.get_product_config(product);
   ProductConfig config;
   if (stored) {
@@ -108,13 +114,15 @@ const ProductConfig& Engine::product_config(const std::string& product) {
   } else {
     config.product = product;
   }
-  return product_configs_.emplace(product, std::move(config)).first->second;
+  last_product_config_ = &*product_configs_.emplace(product, std::move(config)).first;
+  return last_product_config_->second;
 }
 
 Result<ProductConfig> Engine::set_product_config(const ProductConfig& config) {
   if (config.product.empty()) return Error{"product must not be empty"};
   store_.put_product_config(config);
   product_configs_.erase(config.product);
+  last_product_config_ = nullptr;
   return config;
 }
 

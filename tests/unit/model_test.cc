@@ -1,9 +1,10 @@
-// The model's helpers on the per-message path: same_bytes() and the device
-// key's equality built on it.
+// The model's helpers on the per-message path: same_bytes(), the device
+// key's equality built on it, and find_module().
 #include "engine/model.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 namespace ota {
@@ -40,6 +41,28 @@ TEST(DeviceKeyEquality, NeedsBothNamesEqual) {
   EXPECT_NE(key, (DeviceKey{"product-01", "device-000002"}));
   // The separator is not part of either name.
   EXPECT_NE((DeviceKey{"ab", "c"}), (DeviceKey{"a", "bc"}));
+}
+
+TEST(FindModule, FindsByNameInSmallAndLargeMapsAlike) {
+  // Up to four modules are walked, more are searched: the same answers.
+  for (int count : {0, 1, 3, 4, 5, 9}) {
+    std::map<std::string, ModuleState> modules;
+    for (int i = 0; i < count; ++i) modules["mod" + std::to_string(i)] = {"v" + std::to_string(i), i};
+    for (int i = 0; i < count; ++i) {
+      auto it = find_module(modules, "mod" + std::to_string(i));
+      ASSERT_NE(it, modules.end()) << count << " " << i;
+      EXPECT_EQ(it->second.version, "v" + std::to_string(i));
+    }
+    EXPECT_EQ(find_module(modules, "mod"), modules.end()) << count;   // a prefix
+    EXPECT_EQ(find_module(modules, "mod00"), modules.end()) << count;  // longer
+    EXPECT_EQ(find_module(modules, ""), modules.end()) << count;
+  }
+}
+
+TEST(FindModule, GivesAWritableEntryOfAMutableMap) {
+  std::map<std::string, ModuleState> modules{{"default", {"1.0", 1}}};
+  find_module(modules, "default")->second = {"1.1", 2};
+  EXPECT_EQ(modules.at("default"), (ModuleState{"1.1", 2}));
 }
 
 }  // namespace
