@@ -106,10 +106,11 @@ ParseOutcome parse_progress(DeviceKey device, const json_t* params) {
 // full path (parse_inform, parse_progress) accepts, read without a jansson
 // DOM, into `out` in place (this runs for every report: no outcome is moved).
 // Anything else, every malformed message included, returns false with `out`
-// and `device` untouched and takes the full path, which decides and
-// explains; flat_json_fuzz checks that both paths give the same outcome.
-bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
-                std::string_view payload, ParseOutcome& out) {
+// untouched and takes the full path, which decides and explains;
+// flat_json_fuzz checks that both paths give the same outcome.
+bool parse_flat(flat_json::Reader& reader, const DeviceTopic& topic, std::string_view payload,
+                ParseOutcome& out) {
+  const TopicKind kind = topic.kind;
   using Kind = flat_json::Scalar::Kind;
   if (!reader.read(payload, "params") || !reader.has_nested()) return false;
   const flat_json::Scalar* id = reader.top().find("id");
@@ -128,11 +129,13 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
         v->text.size() > fields::kMaxVersionBytes) {
       return false;
     }
-    // Built in the outcome, not moved into it (clang 14 has no
-    // parenthesised aggregate init to construct it there in one step).
-    VersionReport& report = out.event.emplace<VersionReport>();
-    report.device = std::move(device);
-    report.module.assign(module);
+    // Built in the outcome, not moved into it: a new outcome already holds
+    // an empty version report (its module "default"), which is filled in.
+    VersionReport* in_place = std::get_if<VersionReport>(&out.event);
+    VersionReport& report = in_place != nullptr ? *in_place : out.event.emplace<VersionReport>();
+    report.device.product.assign(topic.product);
+    report.device.device.assign(topic.device);
+    if (!same_bytes(report.module, module)) report.module.assign(module);
     report.version.assign(v->text);
   } else {
     const flat_json::Scalar* s = params.find("step");
@@ -152,8 +155,9 @@ bool parse_flat(flat_json::Reader& reader, TopicKind kind, DeviceKey& device,
       return false;
     }
     ProgressReport& report = out.event.emplace<ProgressReport>();
-    report.device = std::move(device);
-    report.module.assign(module);
+    report.device.product.assign(topic.product);
+    report.device.device.assign(topic.device);
+    if (!same_bytes(report.module, module)) report.module.assign(module);
     report.step = static_cast<int32_t>(step);
     if (d != nullptr) report.desc.assign(d->text);
   }
@@ -347,10 +351,9 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
     out = ParseOutcome::malformed("product key and device name must be at most " +
                                   std::to_string(kMaxDeviceNameBytes) + " bytes each");
   } else {
-    DeviceKey device{std::string(t->product), std::string(t->device)};
     const bool fast = fast_reports_ && (t->kind == TopicKind::kInform || t->kind == TopicKind::kProgress);
-    if (!fast || !parse_flat(flat_, t->kind, device, payload, out)) {
-      out = parse_full(t->kind, std::move(device), payload);
+    if (!fast || !parse_flat(flat_, *t, payload, out)) {
+      out = parse_full(t->kind, DeviceKey{std::string(t->product), std::string(t->device)}, payload);
     }
   }
   return out;
