@@ -50,6 +50,13 @@ class ComplianceCounts {
                           const std::string& target_version, TimeMs now);
   // One slice of every running count.
   void advance(TimeMs now);
+  // Whether a count is running (advance() has work).
+  bool running() const {
+    for (const auto& entry : counts_) {
+      if (entry.second.running) return true;
+    }
+    return false;
+  }
 
  private:
   struct Count {

@@ -174,7 +174,7 @@ ReportOutcome Engine::on_progress_report(const ProgressReport& report,
   if (task->state == TaskState::kNotified && job->timeout_from_progress) {
     // Alibaba counts the timeout from the start of the upgrade.
     task->deadline = now + job->timeout_s * 1000;
-    store_.add_due({task->deadline, DueKind::kTimeout, task->job_id, task->device});
+    schedule({task->deadline, DueKind::kTimeout, task->job_id, task->device});
   }
   task->step = report.step;
   task->detail = report.desc;

@@ -259,9 +259,16 @@ class Engine {
   // checked against the task's state and skipped; and one slice of each
   // running compliance count.
   void run_due(TimeMs now, Outbox& out);
+  // Whether run_due(now) could find anything to do, after one at `now`:
+  // something was scheduled since, the last one stopped at its limit, or a
+  // compliance count runs. (mosquitto ticks many times a millisecond.)
+  bool has_work_at(TimeMs now) const {
+    return now != last_run_due_at_ || scheduled_since_run_ || due_left_ || compliance_.running();
+  }
 
   // Forgets cached lookups (after the caller aborted a batch).
   void invalidate_caches() {
+    scheduled_since_run_ = true;  // the lost batch's taken entries are back
     dynamic_jobs_.reset();
     forget_product_configs();
     arrived_at_.clear();  // the notifications of the lost batch were dropped
@@ -312,8 +319,18 @@ class Engine {
   void record(Task& task, TaskState state, TimeMs now, std::string detail);
   void save(const Task& task);
 
+  // Every entry of the due queue is added here: run_due's callers learn
+  // that there may be new work (has_work_at).
+  void schedule(const DueItem& item) {
+    store_.add_due(item);
+    scheduled_since_run_ = true;
+  }
+
   Store& store_;
   EngineOptions options_;
+  TimeMs last_run_due_at_ = -1;
+  bool scheduled_since_run_ = false;
+  bool due_left_ = false;  // the last run_due stopped at due_batch_limit
   const Presence* presence_;
   ComplianceCounts compliance_;
   // Running dynamic jobs, by product: consulted on every version report.

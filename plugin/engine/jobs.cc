@@ -126,7 +126,7 @@ Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
     job.expanded_through = expanded_through;
     // Due after now: run_due takes what is due at `now` until none is
     // left, so the next slice waits for the next loop iteration.
-    store_.add_due({now + 1, DueKind::kExpand, job.id, {}});
+    schedule({now + 1, DueKind::kExpand, job.id, {}});
   } else if (job.task_count == 0 && !job.dynamic) {
     return Error{"no device to upgrade: " + std::to_string(job.skipped) +
                  " targets are already on version " + package->version +
@@ -135,11 +135,11 @@ Result<Job> Engine::create_job(const JobSpec& spec, TimeMs now) {
 
   if (job.start_at > now) {
     job.state = JobState::kScheduled;
-    store_.add_due({job.start_at, DueKind::kJobStart, job.id, {}});
+    schedule({job.start_at, DueKind::kJobStart, job.id, {}});
   } else {
     start_job(job, now);
   }
-  if (job.end_at) store_.add_due({job.end_at, DueKind::kJobEnd, job.id, {}});
+  if (job.end_at) schedule({job.end_at, DueKind::kJobEnd, job.id, {}});
   store_.put_job(job);
   dynamic_jobs_.reset();
   advance_job(job.id, false, now);  // a job of only busy devices ends here
@@ -192,7 +192,7 @@ void Engine::expand_job(JobId id, TimeMs now) {
   }
   job->expanding = more;
   if (more) {
-    store_.add_due({now + 1, DueKind::kExpand, job->id, {}});
+    schedule({now + 1, DueKind::kExpand, job->id, {}});
     store_.put_job(*job);
     return;
   }
@@ -265,7 +265,7 @@ void Engine::schedule_push(Job& job, const Task& task, TimeMs earliest) {
   // average per minute.
   const int64_t slot_us = std::max<int64_t>(earliest * 1000, job.next_slot_us);
   job.next_slot_us = slot_us + push_interval_us(job.rate_per_minute);
-  store_.add_due({slot_us / 1000, DueKind::kPush, job.id, task.device});
+  schedule({slot_us / 1000, DueKind::kPush, job.id, task.device});
 }
 
 bool Engine::group_threshold_met(const Job& job, uint32_t group) {

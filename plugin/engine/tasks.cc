@@ -30,16 +30,20 @@ Error no_task(JobId job, const DeviceKey& device) {
 
 void Engine::run_due(TimeMs now, Outbox& out) {
   compliance_.advance(now);  // one slice of a big product's count, if one runs
+  last_run_due_at_ = now;
+  due_left_ = false;
   // Handling an entry can add entries already due (a job that starts
   // schedules its first pushes): take again until none is left, within the
   // per-call limit that keeps one broker tick short.
   size_t budget = options_.due_batch_limit;
   while (budget > 0) {
+    scheduled_since_run_ = false;  // an empty take leaves nothing due now
     std::vector<DueItem> items = store_.take_due(now, budget);
     if (items.empty()) return;
     budget -= items.size();
     handle_due(items, now, out);
   }
+  due_left_ = true;  // stopped at the limit: more may be due now
 }
 
 void Engine::handle_due(const std::vector<DueItem>& items, TimeMs now, Outbox& out) {
@@ -110,7 +114,7 @@ void Engine::notify(Task& task, const Job& job, const Package& package, TimeMs n
     task.attempts++;
     task.resends = 0;
     task.deadline = now + job.timeout_s * kMsPerSecond;
-    store_.add_due({task.deadline, DueKind::kTimeout, task.job_id, task.device});
+    schedule({task.deadline, DueKind::kTimeout, task.job_id, task.device});
   } else {
     task.resends++;
   }

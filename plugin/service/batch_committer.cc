@@ -11,6 +11,7 @@ void BatchCommitter::commit(TimeMs now) {
   // to leave: one that is due waits for a quiet iteration, unless overdue
   // twice over (a steady stream of notifications).
   const bool quiet = caused_.empty();
+  last_commit_quiet_ = quiet;
   const auto due = [&](TimeMs since, int64_t interval) {
     return now - since >= interval && (quiet || now - since >= 2 * interval);
   };

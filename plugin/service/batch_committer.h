@@ -89,6 +89,13 @@ class BatchCommitter {
   // interval passed (see above for when a device message waits). Throws
   // StoreError: call lose() then.
   void commit(TimeMs now);
+  // Whether commit() and take() would do nothing new in the millisecond of
+  // the last commit(): nothing to hand over, the open batch (if any) timed
+  // from an earlier call, and that call as quiet as this one would be.
+  bool idle() const {
+    return caused_.empty() && stateless_.empty() && notified_.empty() && last_commit_quiet_ &&
+           (open_since_.has_value() || !store_.in_transaction());
+  }
   // The batch failed: abort it, drop the messages it caused, count and log
   // (one line per kLostLogIntervalMs, with the number of batches lost).
   // Messages the answerer turns into an error answer (control replies)
@@ -131,6 +138,7 @@ class BatchCommitter {
   std::optional<TimeMs> open_since_;  // the open batch's first commit() call
   TimeMs last_sync_ = 0;
   bool unsynced_ = false;
+  bool last_commit_quiet_ = false;  // the last commit() had nothing caused
   LostAnswerer answer_lost_;
   TimeMs now_ = 0;             // of the last commit(): the batch's time
   TimeMs last_lost_log_ = -kLostLogIntervalMs;

@@ -141,6 +141,12 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
   batch_.at(now);
   try {
     downloads_.drain_http_events();
+    // mosquitto ticks after every packet it reads, many times a millisecond
+    // under load: a second pass in one millisecond, with nothing caused or
+    // scheduled since the first, finds nothing to do (everything below is
+    // timed in milliseconds).
+    if (now == last_flush_at_ && batch_.idle() && !engine_.has_work_at(now)) return {};
+    last_flush_at_ = now;
     Outbox out;
     engine_.run_due(now, out);
     if (!out.empty()) outbox_.send_notifications(out);

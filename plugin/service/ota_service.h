@@ -133,6 +133,7 @@ class OtaService {
   RejectionLog rejections_;
   RejectionLog refusals_;  // device OTA topic accesses
   BatchCommitter batch_;
+  TimeMs last_flush_at_ = -1;  // the millisecond of the last full flush()
   DownloadLinks links_;
   DeviceOutbox outbox_;
   DownloadAccounting downloads_;

@@ -308,5 +308,27 @@ TEST_F(BatchTimingTest, ALostBatchTimesNothingItCaused) {
   EXPECT_EQ(timings_.batch_commit_durable.count(), 0u);
 }
 
+
+// idle(): what lets the service skip a second flush in one millisecond.
+TEST_F(BatchCommitterTest, IdleOnlyWithNothingToHandOverAndTheBatchTimed) {
+  batch_->commit(1'000);
+  EXPECT_TRUE(batch_->idle());  // nothing open, nothing caused, a quiet call
+  write("d1");                  // a batch opens: its first commit() times it
+  EXPECT_FALSE(batch_->idle());
+  batch_->commit(1'000);
+  EXPECT_TRUE(batch_->idle());
+  batch_->caused(message("a"));  // something to hand over
+  EXPECT_FALSE(batch_->idle());
+  batch_->commit(1'000);  // not quiet: a quiet call could decide otherwise
+  EXPECT_FALSE(batch_->take().empty());
+  EXPECT_FALSE(batch_->idle());
+  batch_->commit(1'000);
+  EXPECT_TRUE(batch_->idle());
+  batch_->stateless(message("b"));
+  EXPECT_FALSE(batch_->idle());
+  EXPECT_EQ(batch_->take().size(), 1u);
+  EXPECT_TRUE(batch_->idle());
+}
+
 }  // namespace
 }  // namespace ota

@@ -512,5 +512,39 @@ TEST_F(EngineTest, ADeviceToldOnArrivalIsNotToldAgainByItsFirstReport) {
   EXPECT_EQ(out_.size(), 7u);
 }
 
+
+// has_work_at(): whether a second run_due in one millisecond could do
+// anything (the service skips it otherwise; mosquitto ticks per packet).
+TEST_F(EngineTest, HasWorkAtAfterSchedulingAtTheLimitOrInAnotherMillisecond) {
+  report("d1", "1.0.0");
+  report("d2", "1.0.0");
+  EXPECT_TRUE(engine_->has_work_at(kT0));  // no run_due yet
+  engine_->run_due(kT0, out_);
+  EXPECT_FALSE(engine_->has_work_at(kT0));
+  EXPECT_TRUE(engine_->has_work_at(kT0 + 1));  // a new millisecond
+  const Package p = package("2.0.0");
+  job(p.id, {"d1", "d2"});  // schedules its pushes
+  EXPECT_TRUE(engine_->has_work_at(kT0));
+  engine_->run_due(kT0, out_);
+  EXPECT_FALSE(engine_->has_work_at(kT0));
+  EXPECT_EQ(out_.size(), 2u);
+  engine_->invalidate_caches();  // a lost batch: its taken entries are back
+  EXPECT_TRUE(engine_->has_work_at(kT0));
+}
+
+TEST_F(EngineTest, HasWorkAtWhenRunDueStoppedAtItsLimit) {
+  EngineOptions options;
+  options.due_batch_limit = 1;
+  engine_ = std::make_unique<Engine>(*store_, options);
+  report("d1", "1.0.0");
+  report("d2", "1.0.0");
+  job(package("2.0.0").id, {"d1", "d2"});
+  engine_->run_due(kT0, out_);
+  EXPECT_EQ(out_.size(), 1u);
+  EXPECT_TRUE(engine_->has_work_at(kT0));  // one push left
+  engine_->run_due(kT0, out_);
+  EXPECT_EQ(out_.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ota

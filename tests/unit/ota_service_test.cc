@@ -372,5 +372,23 @@ TEST_F(OtaServiceTest, PullOfAnUploadedPackageCarriesASignedUrl) {
       << reply->payload;
 }
 
+
+// mosquitto ticks after every packet: a flush in the millisecond of the
+// last one skips its work only when nothing was caused or scheduled since.
+TEST_F(OtaServiceTest, ASecondFlushInOneMillisecondStillSendsWhatAReportCaused) {
+  device("/ota/device/inform/pk/d1", kInform);
+  ASSERT_EQ(error_of(command(kCreatePackage)), "");
+  ASSERT_EQ(error_of(command(R"({"command":"createJob","packageId":1,"dynamic":true,"sourceVersions":["1.0.0"]})")), "");
+  service_->flush(now_);
+  EXPECT_TRUE(service_->flush(now_).empty());  // the same millisecond, nothing new
+  // A device of the product reports its version in that millisecond: the
+  // dynamic job takes it, and the next flush, still in it, tells it.
+  device("/ota/device/inform/pk/d2", kInform);
+  std::vector<OutboundMessage> out = service_->flush(now_);
+  bool told = false;
+  for (const OutboundMessage& m : out) told = told || m.topic == "/ota/device/upgrade/pk/d2";
+  EXPECT_TRUE(told);
+}
+
 }  // namespace
 }  // namespace ota
