@@ -47,23 +47,29 @@ Result<IdentityPattern> IdentityPattern::parse(std::string_view text) {
 
 bool IdentityPattern::match_from(size_t piece, std::string_view rest,
                                  const DeviceKey& device) const {
-  if (piece == pieces_.size()) return rest.empty();
-  const Piece& p = pieces_[piece];
-  auto exact = [&](std::string_view want) {
-    return rest.starts_with(want) && match_from(piece + 1, rest.substr(want.size()), device);
-  };
-  switch (p.kind) {
-    case Kind::kLiteral: return exact(p.literal);
-    case Kind::kProduct: return !device.product.empty() && exact(device.product);
-    case Kind::kDevice: return !device.device.empty() && exact(device.device);
-    case Kind::kAny:
-      // Patterns are short and names bounded: trying every split is cheap.
-      for (size_t n = 0; n <= rest.size(); ++n) {
-        if (match_from(piece + 1, rest.substr(n), device)) return true;
-      }
-      return false;
+  // Piece by piece without recursion up to a wildcard: this runs for every
+  // device message.
+  for (; piece < pieces_.size(); ++piece) {
+    const Piece& p = pieces_[piece];
+    std::string_view want;
+    switch (p.kind) {
+      case Kind::kLiteral: want = p.literal; break;
+      case Kind::kProduct: want = device.product; break;
+      case Kind::kDevice: want = device.device; break;
+      case Kind::kAny:
+        if (piece + 1 == pieces_.size()) return true;  // whatever is left
+        // Patterns are short and names bounded: trying every split is cheap.
+        for (size_t n = 0; n <= rest.size(); ++n) {
+          if (match_from(piece + 1, rest.substr(n), device)) return true;
+        }
+        return false;
+    }
+    // A name must be there: an empty one matches nothing.
+    if (want.empty() && p.kind != Kind::kLiteral) return false;
+    if (rest.size() < want.size() || !same_bytes(rest.substr(0, want.size()), want)) return false;
+    rest.remove_prefix(want.size());
   }
-  return false;
+  return rest.empty();
 }
 
 bool IdentityPattern::matches(std::string_view value, const DeviceKey& device) const {
