@@ -77,25 +77,45 @@ struct DeviceKey {
 // never hashes another node's names again to find where a bucket ends.
 struct DeviceKeyHash {
   size_t operator()(const DeviceKey& k) const {
-    // FNV-1a over both names with a separator byte between them: a few
-    // instructions per byte for the short names devices have, where
-    // std::hash's murmur costs about a hundred per key (callgrind).
-    uint64_t h = 0xcbf29ce484222325ULL;
-    const auto mix = [&h](std::string_view bytes) {
-      for (const char c : bytes) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-      }
-    };
-    mix(k.product);
-    mix(std::string_view("/", 1));
-    mix(k.device);
+    // A word at a time, each name with its length: a byte-at-a-time hash
+    // (FNV) waits for one multiplication per byte, three times per report
+    // (presence, device, task).
+    uint64_t h = add_bytes(0x243f6a8885a308d3ULL, k.product);
+    h = add_bytes(h, k.device);
     // Mixed, so that every bit depends on every byte (Swiss tables take
     // their probe position and tag from different bits).
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
     return static_cast<size_t>(h);
+  }
+
+ private:
+  static uint64_t add_word(uint64_t h, uint64_t word) {
+    h ^= word;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+  }
+  static uint64_t add_bytes(uint64_t h, std::string_view bytes) {
+    const char* p = bytes.data();
+    size_t n = bytes.size();
+    h = add_word(h, n);  // "ab","c" and "a","bc" differ
+    for (; n >= 8; p += 8, n -= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = add_word(h, w);
+    }
+    if (n >= 4) {  // 4..7 bytes: two overlapping loads cover them all
+      uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      return add_word(h, (static_cast<uint64_t>(a) << 32) | b);
+    }
+    if (n > 0) {  // 1..3 bytes: the first, the middle and the last are all of them
+      const auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(p[i])); };
+      return add_word(h, (byte(0) << 16) | (byte(n / 2) << 8) | byte(n - 1));
+    }
+    return h;
   }
 };
 

@@ -1,10 +1,11 @@
 // The model's helpers on the per-message path: same_bytes(), the device
-// key's equality built on it, and find_module().
+// key's equality built on it, find_module() and the device key's hash.
 #include "engine/model.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 namespace ota {
@@ -63,6 +64,29 @@ TEST(FindModule, GivesAWritableEntryOfAMutableMap) {
   std::map<std::string, ModuleState> modules{{"default", {"1.0", 1}}};
   find_module(modules, "default")->second = {"1.1", 2};
   EXPECT_EQ(modules.at("default"), (ModuleState{"1.1", 2}));
+}
+
+TEST(DeviceKeyHash, EqualKeysAlikeAndSequentialNamesSpread) {
+  const DeviceKeyHash hash;
+  EXPECT_EQ(hash({"pk", "device-1"}), hash({std::string("pk"), std::string("device-1")}));
+  // The boundary between the names counts.
+  EXPECT_NE(hash({"ab", "c"}), hash({"a", "bc"}));
+  EXPECT_NE(hash({"", "abc"}), hash({"abc", ""}));
+  // Names as fleets number them, of every length a load covers: no two
+  // alike, and the low bits (a Swiss table's tag) take every value.
+  std::set<size_t> seen;
+  std::set<size_t> tags;
+  size_t keys = 0;
+  for (const std::string prefix : {"", "d", "dev-", "device-0000"}) {
+    for (int i = 0; i < 20'000; ++i) {
+      const size_t h = hash({"product-" + std::to_string(i % 3), prefix + std::to_string(i)});
+      seen.insert(h);
+      tags.insert(h & 0x7f);
+      keys++;
+    }
+  }
+  EXPECT_EQ(seen.size(), keys);
+  EXPECT_EQ(tags.size(), 128u);
 }
 
 }  // namespace
