@@ -658,9 +658,17 @@ const Task* LmdbStore::find_task(JobId job, const DeviceKey& device) {
 }
 
 Task* LmdbStore::change_task(JobId job, const DeviceKey& device) {
-  if (find_task(job, device) == nullptr) return nullptr;  // cached on the way
+  forget_failed_transaction();
+  // One lookup when cached (a progress step reads its task just before).
+  // A begin() that throws leaves it marked dirty but unchanged: the lost
+  // batch clears the cache.
+  Task* task = tasks_.change(TaskRef{job, device});
+  if (task == nullptr) {
+    if (find_task(job, device) == nullptr) return nullptr;  // cached on the way
+    task = tasks_.change(TaskRef{job, device});
+  }
   env_->begin();  // the write belongs to the open batch
-  return tasks_.change(TaskRef{job, device});
+  return task;
 }
 
 std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {

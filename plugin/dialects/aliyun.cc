@@ -151,7 +151,9 @@ bool parse_flat(flat_json::Reader& reader, const DeviceTopic& topic, std::string
     }
     if (step < fields::kMinStep || step > fields::kMaxStep) return false;
     const flat_json::Scalar* d = params.find("desc");
-    if (d != nullptr && (d->kind != Kind::kString || json::utf8_length(d->text) > kMaxDescLength)) {
+    // A string has no more characters than bytes: only a long one is counted.
+    if (d != nullptr && (d->kind != Kind::kString || (d->text.size() > kMaxDescLength &&
+                                                      json::utf8_length(d->text) > kMaxDescLength))) {
       return false;
     }
     ProgressReport& report = out.event.emplace<ProgressReport>();
