@@ -46,14 +46,21 @@ std::optional<DeviceTopic> match_prefixed(std::string_view topic,
 // Only this dialect's exact device->broker shapes; anything else under the
 // same prefixes (ThingsPanel's /inform/{token}, extra levels) is not ours.
 std::optional<DeviceTopic> match_topic(std::string_view topic) {
-  if (auto t = match_prefixed(topic, kInformPrefix, TopicKind::kInform)) {
-    return t;
-  }
-  if (auto t = match_prefixed(topic, kProgressPrefix, TopicKind::kProgress)) {
-    return t;
-  }
-  if (auto t = match_prefixed(topic, kRequestPrefix, TopicKind::kRequest)) {
-    return t;
+  // The three /ota/device/ topics differ at the level after it: one
+  // comparison picks the one to try.
+  constexpr std::string_view kDevicePrefix = "/ota/device/";
+  static_assert(kInformPrefix.starts_with(kDevicePrefix) && kProgressPrefix.starts_with(kDevicePrefix) &&
+                kRequestPrefix.starts_with(kDevicePrefix));
+  static_assert(kInformPrefix[kDevicePrefix.size()] == 'i' &&
+                kProgressPrefix[kDevicePrefix.size()] == 'p' &&
+                kRequestPrefix[kDevicePrefix.size()] == 'r');
+  if (topic.size() > kDevicePrefix.size() && topic.starts_with(kDevicePrefix)) {
+    switch (topic[kDevicePrefix.size()]) {
+      case 'i': return match_prefixed(topic, kInformPrefix, TopicKind::kInform);
+      case 'p': return match_prefixed(topic, kProgressPrefix, TopicKind::kProgress);
+      case 'r': return match_prefixed(topic, kRequestPrefix, TopicKind::kRequest);
+      default: return std::nullopt;
+    }
   }
   // /sys/{pk}/{dn}/thing/ota/firmware/get
   if (topic.size() > kSysPrefix.size() + kPullSuffix.size() &&
