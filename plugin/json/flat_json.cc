@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "bytes/same_bytes.h"
+
 namespace ota::flat_json {
 namespace {
 
@@ -182,11 +184,7 @@ const Scalar* Members::find(std::string_view name) const {
   // Names are a few bytes long: compared here rather than by a call to
   // memcmp for each member.
   for (size_t i = 0; i < size_; ++i) {
-    const std::string_view member = members_[i].first;
-    if (member.size() != name.size()) continue;
-    size_t k = 0;
-    while (k < name.size() && member[k] == name[k]) ++k;
-    if (k == name.size()) return &members_[i].second;
+    if (same_bytes(members_[i].first, name)) return &members_[i].second;
   }
   return nullptr;
 }

@@ -1,4 +1,4 @@
-// The model's helpers on the per-message path: same_bytes(), the device
+// The model's helpers on the per-message path: same_bytes() (bytes/), the device
 // key's equality built on it, find_module() and the device key's hash.
 #include "engine/model.h"
 
