@@ -42,6 +42,14 @@ Result<IdentityPattern> IdentityPattern::parse(std::string_view text) {
   if (!names_device) {
     return Error{"pattern '" + std::string(text) + "' must contain {dn}"};
   }
+  for (const Piece& piece : p.pieces_) {
+    switch (piece.kind) {
+      case Kind::kLiteral: p.literal_bytes_ += piece.literal.size(); break;
+      case Kind::kProduct: p.product_pieces_++; break;
+      case Kind::kDevice: p.device_pieces_++; break;
+      case Kind::kAny: p.has_wildcard_ = true; break;
+    }
+  }
   return p;
 }
 
@@ -73,6 +81,9 @@ bool IdentityPattern::match_from(size_t piece, std::string_view rest,
 }
 
 bool IdentityPattern::matches(std::string_view value, const DeviceKey& device) const {
+  const size_t fixed = literal_bytes_ + product_pieces_ * device.product.size() +
+                       device_pieces_ * device.device.size();
+  if (has_wildcard_ ? value.size() < fixed : value.size() != fixed) return false;
   return match_from(0, value, device);
 }
 

@@ -45,6 +45,12 @@ class IdentityPattern {
   std::string text_;
   std::vector<Piece> pieces_;
   bool names_product_ = false;
+  // What the value's length must be (at least, with a wildcard): most
+  // patterns that do not match are told by the length alone.
+  size_t literal_bytes_ = 0;
+  size_t product_pieces_ = 0;
+  size_t device_pieces_ = 0;
+  bool has_wildcard_ = false;
 };
 
 // Who published or subscribed: the connection's MQTT identity, as the

@@ -31,6 +31,20 @@ TEST(IdentityPattern, PlaceholdersLiteralsAndStars) {
   EXPECT_FALSE(star_inside.matches("dev-x-y-B", kA));
 }
 
+TEST(IdentityPattern, LengthsAroundTheFixedPartsAlone) {
+  // Without a wildcard the value has exactly the fixed parts' length; with
+  // one, at least that. Both sides of each bound, with names that repeat.
+  IdentityPattern exact = IdentityPattern::parse("{dn}&{pk}&{dn}").value();
+  EXPECT_TRUE(exact.matches("A&pk&A", kA));
+  EXPECT_FALSE(exact.matches("A&pk&", kA));
+  EXPECT_FALSE(exact.matches("A&pk&AA", kA));
+  IdentityPattern wild = IdentityPattern::parse("{pk}*{dn}").value();
+  EXPECT_TRUE(wild.matches("pkA", kA));  // the wildcard takes nothing
+  EXPECT_TRUE(wild.matches("pk--A", kA));
+  EXPECT_FALSE(wild.matches("pk", kA));
+  EXPECT_FALSE(wild.matches("kA", kA));
+}
+
 TEST(IdentityPattern, NamesAreMatchedWholeNotAsPatterns) {
   // A device name with pattern characters stands for itself.
   const DeviceKey odd{"pk", "*{dn}"};
