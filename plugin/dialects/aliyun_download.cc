@@ -11,8 +11,6 @@
 namespace ota {
 namespace {
 
-constexpr std::string_view kSysPrefix = "/sys/";
-constexpr std::string_view kRequestSuffix = "/thing/file/download";
 // The SDK copies the token into a 128-byte buffer.
 constexpr size_t kMaxFileTokenBytes = 127;
 // Alink ids are decimal uint32 strings; a bound keeps the echoed header
@@ -94,21 +92,17 @@ json::JsonPtr header(const BlockRequest& request, int code) {
 }  // namespace
 
 std::optional<DeviceKey> match_sys_topic(std::string_view topic, std::string_view suffix) {
-  if (!topic.starts_with(kSysPrefix) || !topic.ends_with(suffix) ||
-      topic.size() <= kSysPrefix.size() + suffix.size()) {
+  if (!topic.starts_with(kSysTopicPrefix) || !topic.ends_with(suffix) ||
+      topic.size() <= kSysTopicPrefix.size() + suffix.size()) {
     return std::nullopt;
   }
   std::array<std::string_view, 2> levels;
-  if (!split_levels(topic.substr(kSysPrefix.size(),
-                                 topic.size() - kSysPrefix.size() - suffix.size()),
+  if (!split_levels(topic.substr(kSysTopicPrefix.size(),
+                                 topic.size() - kSysTopicPrefix.size() - suffix.size()),
                     levels)) {
     return std::nullopt;
   }
   return DeviceKey{std::string(levels[0]), std::string(levels[1])};
-}
-
-std::optional<DeviceKey> match_block_request_topic(std::string_view topic) {
-  return match_sys_topic(topic, kRequestSuffix);
 }
 
 bool parse_block_request(const DeviceKey& device, std::string_view payload,
@@ -157,8 +151,8 @@ bool parse_block_request(const DeviceKey& device, std::string_view payload,
 }
 
 std::string block_reply_topic(const DeviceKey& device) {
-  return std::string(kSysPrefix) + device.product + "/" + device.device +
-         std::string(kRequestSuffix) + "_reply";
+  return std::string(kSysTopicPrefix) + device.product + "/" + device.device +
+         std::string(kBlockRequestSuffix) + "_reply";
 }
 
 std::string encode_block_reply(const BlockRequest& request, uint64_t offset,

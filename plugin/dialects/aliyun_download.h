@@ -43,11 +43,18 @@ inline constexpr int kBlockNoSuchFile = 404;     // the file is not in the store
 inline constexpr int kBlockTooLarge = 413;       // size above the configured cap
 inline constexpr int kBlockOutOfRange = 416;     // offset at or past the end
 
-// Whether `topic` is /sys/{pk}/{dn}/thing/file/download; the device if so.
-std::optional<DeviceKey> match_block_request_topic(std::string_view topic);
+inline constexpr std::string_view kSysTopicPrefix = "/sys/";
+inline constexpr std::string_view kBlockRequestSuffix = "/thing/file/download";
+
 // The device of a topic shaped exactly /sys/{pk}/{dn}{suffix} (Alink's
 // per-device topics), if it is one.
 std::optional<DeviceKey> match_sys_topic(std::string_view topic, std::string_view suffix);
+// Whether `topic` is /sys/{pk}/{dn}/thing/file/download; the device if so.
+// Inline: every device message is asked, and most are not under /sys/.
+inline std::optional<DeviceKey> match_block_request_topic(std::string_view topic) {
+  if (!topic.starts_with(kSysTopicPrefix)) return std::nullopt;
+  return match_sys_topic(topic, kBlockRequestSuffix);
+}
 
 // Parses a request on that topic. On failure returns false with *error set;
 // `out->device` and whatever id and token could be read stay filled in, so

@@ -8,10 +8,6 @@
 
 namespace ota {
 
-std::optional<DeviceKey> BlockDownloadServer::request_device(std::string_view topic) {
-  return match_block_request_topic(topic);
-}
-
 MessageVerdict BlockDownloadServer::handle(const DeviceKey& device, std::string_view topic,
                                            std::string_view payload, const ClientInfo& client,
                                            TimeMs now) {

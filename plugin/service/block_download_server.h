@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "dialects/aliyun_download.h"
 #include "service/access_policy.h"
 #include "service/batch_committer.h"
 #include "service/device_outbox.h"
@@ -36,7 +37,9 @@ class BlockDownloadServer {
         downloads_(downloads), counters_(counters), log_(log), rejections_(rejections) {}
 
   // The device whose block request `topic` is, if it is one.
-  static std::optional<DeviceKey> request_device(std::string_view topic);
+  static std::optional<DeviceKey> request_device(std::string_view topic) {
+    return match_block_request_topic(topic);  // inline: every device message asks
+  }
   // Answers one request of `device` (from request_device()). Every refusal
   // is counted, logged and answered with the SDK's error reply; a spoofed
   // request is dropped unanswered. No task state changes.

@@ -7,6 +7,11 @@ namespace ota {
 DevicePresence::Arrival DevicePresence::record_connection(const DeviceKey& device,
                                                          const void* handle,
                                                          std::string_view client_id) {
+  // Most messages come from the connection that spoke for the device last.
+  if (auto known = devices_.find(device);
+      known != devices_.end() && !known->second.empty() && known->second.back().handle == handle) {
+    return Arrival::kWasOnline;
+  }
   std::vector<Connection>& connections = devices_[device];
   const bool was_offline = connections.empty();
   auto it = std::find_if(connections.begin(), connections.end(),
