@@ -184,7 +184,9 @@ const Scalar* Members::find(std::string_view name) const {
   // Names are a few bytes long: compared here rather than by a call to
   // memcmp for each member.
   for (size_t i = 0; i < size_; ++i) {
-    if (same_bytes(members_[i].first, name)) return &members_[i].second;
+    const std::string_view member = members_[i].first;
+    // The lengths first, here: most members differ in length.
+    if (member.size() == name.size() && same_bytes(member, name)) return &members_[i].second;
   }
   return nullptr;
 }
