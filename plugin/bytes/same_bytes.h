@@ -9,14 +9,8 @@
 
 namespace ota {
 
-// Equal bytes, compared a word at a time: names on the per-message path
-// are a few bytes long, where a call to memcmp costs more than the compare
-// (every hash map keyed by device compares names on each lookup).
-inline bool same_bytes(std::string_view a, std::string_view b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
+// The bytes of two strings of length `n`, a word at a time.
+inline bool same_bytes_of_length(const char* x, const char* y, size_t n) {
   // Two loads of `bytes` each, the second ending at the last byte (they
   // overlap for lengths between one size and the next).
   const auto same_ends = [&](auto word) {
@@ -43,6 +37,15 @@ inline bool same_bytes(std::string_view a, std::string_view b) {
   if (n >= 4) return same_ends(uint32_t{});
   if (n >= 2) return same_ends(uint16_t{});
   return n == 0 || *x == *y;
+}
+
+// Equal bytes, compared a word at a time: names on the per-message path
+// are a few bytes long, where a call to memcmp costs more than the compare
+// (every hash map keyed by device compares names on each lookup). The
+// lengths are compared here, inline at each caller: most names compared
+// with another differ in length.
+inline bool same_bytes(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && same_bytes_of_length(a.data(), b.data(), a.size());
 }
 
 }  // namespace ota

@@ -30,9 +30,7 @@ struct DeviceKey {
   std::string product;
   std::string device;
   bool operator==(const DeviceKey& o) const {
-    // Lengths first, inline: a lookup compares its key with other devices'.
-    return device.size() == o.device.size() && product.size() == o.product.size() &&
-           same_bytes(device, o.device) && same_bytes(product, o.product);
+    return same_bytes(device, o.device) && same_bytes(product, o.product);
   }
   bool operator<(const DeviceKey& o) const {
     return product != o.product ? product < o.product : device < o.device;

@@ -181,12 +181,8 @@ bool object(Scanner& in, Members* out, std::string_view nested, Members* nested_
 }  // namespace
 
 const Scalar* Members::find(std::string_view name) const {
-  // Names are a few bytes long: compared here rather than by a call to
-  // memcmp for each member.
   for (size_t i = 0; i < size_; ++i) {
-    const std::string_view member = members_[i].first;
-    // The lengths first, here: most members differ in length.
-    if (member.size() == name.size() && same_bytes(member, name)) return &members_[i].second;
+    if (same_bytes(members_[i].first, name)) return &members_[i].second;
   }
   return nullptr;
 }

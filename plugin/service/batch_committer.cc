@@ -89,7 +89,7 @@ void BatchCommitter::lose(const std::exception& e) {
 std::vector<OutboundMessage> BatchCommitter::take() {
   // Most loop iterations (mosquitto ticks after every packet) hand over
   // nothing.
-  if (caused_.empty() && stateless_.empty() && notified_.empty()) return {};
+  if (nothing_to_hand_over()) return {};
   std::vector<OutboundMessage> out;
   out.swap(caused_);
   counters_.notifications_sent += notifications_;

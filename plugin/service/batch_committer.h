@@ -93,7 +93,7 @@ class BatchCommitter {
   // the last commit(): nothing to hand over, the open batch (if any) timed
   // from an earlier call, and that call as quiet as this one would be.
   bool idle() const {
-    return caused_.empty() && stateless_.empty() && notified_.empty() && last_commit_quiet_ &&
+    return nothing_to_hand_over() && last_commit_quiet_ &&
            (open_since_.has_value() || !store_.in_transaction());
   }
   // The batch failed: abort it, drop the messages it caused, count and log
@@ -124,6 +124,10 @@ class BatchCommitter {
   class DeviceMessageScope;
 
  private:
+  bool nothing_to_hand_over() const {
+    return caused_.empty() && stateless_.empty() && notified_.empty();
+  }
+
   TransactionalStore& store_;
   int64_t commit_interval_ms_;
   int64_t sync_interval_ms_;

@@ -32,7 +32,7 @@ bool DeviceOutbox::reply(const ClientInfo& asker, OutboundMessage m, Timing timi
   return true;
 }
 
-void DeviceOutbox::send_notifications(Outbox& out) {
+void DeviceOutbox::send_each(Outbox& out) {
   for (Notification& n : out) {
     const ProductConfig config = dialects_.resolved_config(engine_, n.device.product);
     if (!links_.resolve(n, config)) continue;

@@ -35,8 +35,11 @@ class DeviceOutbox {
   // Queues `m` for the connection that asked (a reply to its request).
   bool reply(const ClientInfo& asker, OutboundMessage m, Timing timing = Timing::kCaused);
   // The engine's notifications, each encoded by its product's dialect with
-  // its download link; a device is told of a job once per batch.
-  void send_notifications(Outbox& out);
+  // its download link; a device is told of a job once per batch. Inline for
+  // the usual case: most reports and ticks notify nobody.
+  void send_notifications(Outbox& out) {
+    if (!out.empty()) send_each(out);
+  }
   const DownloadLinks& links() const { return links_; }
   // What an encoder of `device`'s messages needs to know.
   EncodeContext context(const DeviceKey& device, const ProductConfig& resolved) {
@@ -45,6 +48,7 @@ class DeviceOutbox {
   }
 
  private:
+  void send_each(Outbox& out);
   BatchCommitter& batch_;
   const DevicePresence& presence_;
   const DialectSet& dialects_;

@@ -107,7 +107,7 @@ void MessageRouter::handle_event(const Dialect& dialect, ParseOutcome& parsed,
   }
   Outbox out;
   const ReportOutcome outcome = u_.engine.on_event(parsed.event, now, out);
-  if (!out.empty()) u_.outbox.send_notifications(out);  // most reports notify nobody
+  u_.outbox.send_notifications(out);
   if (outcome == ReportOutcome::kUnknownDevice) {
     // Not a device after all: it was never online.
     if (arrival == DevicePresence::Arrival::kCameOnline) u_.presence.unsubscribed(key, client.handle);

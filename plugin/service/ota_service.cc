@@ -149,7 +149,7 @@ std::vector<OutboundMessage> OtaService::flush(TimeMs now) {
     last_flush_at_ = now;
     Outbox out;
     engine_.run_due(now, out);
-    if (!out.empty()) outbox_.send_notifications(out);
+    outbox_.send_notifications(out);
     batch_.commit(now);
   } catch (const StoreError& e) {
     batch_.lose(e);
