@@ -89,15 +89,23 @@ void DeviceCache::write_back(const Writer& write, const Counter& count) {
   dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
-const std::optional<JobId>* DeviceCache::active_job(const DeviceKey& device) {
+DeviceCache::ActiveTask* DeviceCache::active(const DeviceKey& device) {
   Entry* entry = lookup(device);
-  return entry != nullptr && entry->active_known ? &entry->active : nullptr;
+  return entry != nullptr ? &entry->active : nullptr;
+}
+
+const std::optional<JobId>* DeviceCache::active_job(const DeviceKey& device) {
+  const ActiveTask* entry = active(device);
+  return entry != nullptr && entry->known ? &entry->job : nullptr;
 }
 
 void DeviceCache::set_active_job(const DeviceKey& device, std::optional<JobId> job) {
-  Entry& entry = slot(device);
-  entry.active_known = true;
-  entry.active = job;
+  // Another job's task, or none: the handle is forgotten with the job.
+  slot(device).active = ActiveTask{true, job, {}};
+}
+
+void DeviceCache::remember_task(const DeviceKey& device, TaskCache::Handle task) {
+  slot(device).active.task = task;
 }
 
 void DeviceCache::trim() {

@@ -19,6 +19,7 @@
 #include <absl/container/node_hash_map.h>
 
 #include "engine/model.h"
+#include "storage/task_cache.h"
 
 namespace ota {
 
@@ -47,9 +48,19 @@ class DeviceCache {
   bool has_dirty() const { return !dirty_.empty(); }
 
   // What the active-task index says for a device (written through: the
-  // index itself is always written at once); null when not known here.
+  // index itself is always written at once), and where that task is in the
+  // task cache once it was found there: a progress report then reaches its
+  // task with one hash, its device's.
+  struct ActiveTask {
+    bool known = false;  // the index was read for this device
+    std::optional<JobId> job;
+    TaskCache::Handle task;  // empty until remember_task(); stale ones are checked
+  };
+  // Null when the device has no entry; `known` false when not read yet.
+  ActiveTask* active(const DeviceKey& device);
   const std::optional<JobId>* active_job(const DeviceKey& device);
   void set_active_job(const DeviceKey& device, std::optional<JobId> job);
+  void remember_task(const DeviceKey& device, TaskCache::Handle task);
 
   // Hands every record changed since the last call to `write`, in key
   // order, and each module version it gained (+1) or lost (-1) since then
@@ -70,8 +81,7 @@ class DeviceCache {
     bool dirty = false;
     // While dirty: the module versions at the last write-back (or read).
     std::vector<std::pair<std::string, std::string>> written_versions;
-    bool active_known = false;
-    std::optional<JobId> active;
+    ActiveTask active;
   };
   // Pointer-stable (dirty_ and last_ point into it), and a lookup loads no
   // other device's node, as std::unordered_map's does.

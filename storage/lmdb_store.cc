@@ -686,6 +686,43 @@ std::optional<JobId> LmdbStore::active_job(const DeviceKey& device) {
   return job;
 }
 
+const Task* LmdbStore::find_active_task(const DeviceKey& device) {
+  forget_failed_transaction();
+  if (const DeviceCache::ActiveTask* active = devices_.active(device);
+      active != nullptr && active->known) {
+    if (!active->job) return nullptr;
+    if (const Task* task = tasks_.find_at(active->task)) return task;  // one hash in all
+  }
+  // Only a stored device gets an entry: a flood of unknown names must not
+  // fill the cache (and an active task exists only for a stored device).
+  if (find_device(device) == nullptr) return nullptr;
+  const std::optional<JobId> job = active_job(device);
+  if (!job) return nullptr;
+  const Task* task = find_task(*job, device);
+  if (task != nullptr) devices_.remember_task(device, tasks_.handle(TaskRef{*job, device}));
+  return task;
+}
+
+Task* LmdbStore::change_active_task(const DeviceKey& device) {
+  forget_failed_transaction();
+  // Found just before, as a rule: the device is the last one looked up (a
+  // comparison, no hash) and its handle is current. A begin() that throws
+  // leaves the task marked dirty but unchanged: the lost batch clears the
+  // cache.
+  auto current = [&]() -> Task* {
+    DeviceCache::ActiveTask* active = devices_.active(device);
+    return active != nullptr && active->known && active->job ? tasks_.change_at(active->task)
+                                                             : nullptr;
+  };
+  Task* task = current();
+  if (task == nullptr) {
+    if (find_active_task(device) == nullptr) return nullptr;
+    task = current();
+  }
+  env_->begin();  // the write belongs to the open batch
+  return task;
+}
+
 bool LmdbStore::put_task(const Task& task) {
   forget_failed_transaction();
   // Everything that can refuse the write does so before the first put (a

@@ -33,6 +33,7 @@
 #include "storage/device_cache.h"
 #include "storage/record_cache.h"
 #include "storage/schema_migration.h"
+#include "storage/task_cache.h"
 
 namespace ota {
 
@@ -47,29 +48,6 @@ struct LmdbStoreOptions {
 
 // kLmdbSchemaVersion, the version this build writes, and the migrations
 // from older ones.
-
-// A task in the task cache: by (job, device), so a lookup builds no LMDB
-// key (that is built once, when the task is written). TaskRef looks one up
-// without copying the device's names.
-struct TaskId {
-  JobId job = 0;
-  DeviceKey device;
-  bool operator<(const TaskId& o) const { return job != o.job ? job < o.job : device < o.device; }
-};
-struct TaskRef {
-  JobId job;
-  const DeviceKey& device;
-};
-struct TaskIdHash {
-  using is_transparent = void;
-  size_t operator()(const TaskId& t) const { return hash(t.job, t.device); }
-  size_t operator()(const TaskRef& t) const { return hash(t.job, t.device); }
-  static size_t hash(JobId job, const DeviceKey& device) {
-    return DeviceKeyHash{}(device) ^ (job * 0x9e3779b97f4a7c15ULL);
-  }
-};
-inline bool operator==(const TaskId& a, const TaskId& b) { return a.job == b.job && a.device == b.device; }
-inline bool operator==(const TaskId& a, const TaskRef& b) { return a.job == b.job && a.device == b.device; }
 
 class LmdbStore final : public TransactionalStore {
  public:
@@ -128,6 +106,8 @@ class LmdbStore final : public TransactionalStore {
   Task* change_task(JobId job, const DeviceKey& device) override;
   bool put_task(const Task& task) override;
   std::optional<JobId> active_job(const DeviceKey& device) override;
+  const Task* find_active_task(const DeviceKey& device) override;
+  Task* change_active_task(const DeviceKey& device) override;
   void for_each_task_of_job(JobId job, const Visitor<Task>& visit) override;
   void for_each_task_of_device(const DeviceKey& device,
                                const Visitor<Task>& visit) override;
@@ -173,7 +153,7 @@ class LmdbStore final : public TransactionalStore {
   // Written through; a task by its LMDB key.
   RecordCache<JobId, Job> jobs_;
   RecordCache<PackageId, Package> packages_;
-  RecordCache<TaskId, Task, TaskIdHash> tasks_;
+  TaskCache tasks_;
   // The task-count records (global, per job, per group), written back.
   RecordCache<std::string, TaskCounts> counts_;
   void write_back_counts();

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -22,8 +23,38 @@ namespace ota {
 template <typename Key, typename Record, typename Hash = absl::Hash<Key>,
           typename Equal = std::equal_to<>>
 class RecordCache {
+  struct Slot;
+  using Map = absl::node_hash_map<Key, Slot, Hash, Equal>;
+  using Node = typename Map::value_type;
+
  public:
   explicit RecordCache(size_t capacity) : capacity_(capacity) {}
+
+  // Where a cached record is, kept by a caller (the device cache keeps its
+  // device's active task) to reach it again without hashing its key. It
+  // goes stale when the cache forgets any record (erase, clear, trim).
+  class Handle {
+    friend class RecordCache;
+    Node* node_ = nullptr;
+    uint64_t generation_ = 0;
+  };
+  template <typename K>
+  Handle handle(const K& key) {
+    Handle h;
+    h.node_ = lookup(key);
+    h.generation_ = generation_;
+    return h;
+  }
+  // The record `h` names, or null when it is empty or stale.
+  const Record* find_at(const Handle& h) const {
+    return current(h) ? &h.node_->second.record : nullptr;
+  }
+  // change(key) by handle: null when it is empty or stale.
+  Record* change_at(const Handle& h) {
+    if (!current(h)) return nullptr;
+    mark_dirty(*h.node_);
+    return &h.node_->second.record;
+  }
 
   // The record, or null when not cached; valid until the next change.
   // `K`: the key, or what a transparent Hash takes in its place (no copy).
@@ -75,6 +106,7 @@ class RecordCache {
     if (it == slots_.end()) return;
     if (it->second.dirty) forget_dirty(*it);
     last_ = nullptr;
+    generation_++;
     slots_.erase(it);
   }
   void trim() {
@@ -84,16 +116,16 @@ class RecordCache {
     slots_.clear();
     dirty_.clear();
     last_ = nullptr;
+    generation_++;
   }
 
  private:
+  // Pointer-stable (dirty_ and handles point into the map); see DeviceCache.
   struct Slot {
     Record record{};
     bool dirty = false;
   };
-  // Pointer-stable (dirty_ points into it); see DeviceCache.
-  using Map = absl::node_hash_map<Key, Slot, Hash, Equal>;
-  using Node = typename Map::value_type;
+  bool current(const Handle& h) const { return h.node_ != nullptr && h.generation_ == generation_; }
 
   // A report reads its task, then changes it: the second lookup of the
   // same key compares it with the last one found instead of hashing again.
@@ -124,6 +156,7 @@ class RecordCache {
   Map slots_;
   std::vector<Node*> dirty_;  // node addresses are stable
   Node* last_ = nullptr;  // the last node found; null after an erase
+  uint64_t generation_ = 0;  // counts the forgettings: older handles are stale
 };
 
 }  // namespace ota

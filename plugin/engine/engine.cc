@@ -98,30 +98,33 @@ ReportOutcome Engine::on_version_report(const VersionReport& report,
 ReportOutcome Engine::on_progress_report(const ProgressReport& report,
                                          TimeMs now, Outbox&) {
   if (!arrived_at_.empty()) arrived_at_.erase(report.device);  // it moved on since it arrived
-  if (!store_.find_device(report.device)) return ReportOutcome::kUnknownDevice;
-  std::optional<JobId> job_id = store_.active_job(report.device);
-  if (!job_id || (report.job_id && *report.job_id != *job_id)) return ReportOutcome::kNoActiveTask;
-  // Most reports are the next step of an upgrade in progress: read without
-  // copying the task, its job or its package.
-  if (const Task* current = store_.find_task(*job_id, report.device);
-      current != nullptr && current->state == TaskState::kInProgress &&
-      current->module == report.module && report.step >= 0 && report.step < 100 &&
-      !report.completed) {
+  // Most reports are the next step of an upgrade in progress: its task is
+  // found by one lookup of the device, and read and changed without copying
+  // it, its job or its package.
+  if (const Task* current = store_.find_active_task(report.device);
+      current != nullptr && (!report.job_id || *report.job_id == current->job_id) &&
+      current->state == TaskState::kInProgress && current->module == report.module &&
+      report.step >= 0 && report.step < 100 && !report.completed) {
     if (current->step == report.step && current->detail == report.desc) {
       return ReportOutcome::kApplied;  // devices repeat each step (DESIGN §10)
     }
-    const Job* job = store_.find_job(*job_id);
+    const Job* job = store_.find_job(current->job_id);
     if (job == nullptr || store_.find_package(job->package_id) == nullptr) {
       return ReportOutcome::kNoActiveTask;
     }
     // Within its state: changed in place (no index or count moves).
-    Task* task = store_.change_task(*job_id, report.device);
+    Task* task = store_.change_active_task(report.device);
     if (task == nullptr) return ReportOutcome::kNoActiveTask;
     task->step = report.step;
     task->detail = report.desc;
     record(*task, TaskState::kInProgress, now, report.desc);
     return ReportOutcome::kApplied;
   }
+  // An active task exists only for a stored device (devices are never
+  // deleted), so the unknown ones are told apart here.
+  if (!store_.find_device(report.device)) return ReportOutcome::kUnknownDevice;
+  std::optional<JobId> job_id = store_.active_job(report.device);
+  if (!job_id || (report.job_id && *report.job_id != *job_id)) return ReportOutcome::kNoActiveTask;
   std::optional<ActiveTask> active = active_task(report.device);
   if (!active || (report.job_id && *report.job_id != active->job.id)) {
     return ReportOutcome::kNoActiveTask;

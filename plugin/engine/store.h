@@ -110,6 +110,11 @@ class Store {
   virtual Task* change_task(JobId job, const DeviceKey& device) = 0;
   // The job whose task is active for the device, if any.
   virtual std::optional<JobId> active_job(const DeviceKey& device) = 0;
+  // That job's task (null: none), and the same to change in place as
+  // change_task() does: what a progress report reads and writes, with one
+  // lookup of the device instead of one per record.
+  virtual const Task* find_active_task(const DeviceKey& device) = 0;
+  virtual Task* change_active_task(const DeviceKey& device) = 0;
   virtual void for_each_task_of_job(JobId job, const Visitor<Task>& visit) = 0;
   // A device's tasks, oldest job first.
   virtual void for_each_task_of_device(const DeviceKey& device,

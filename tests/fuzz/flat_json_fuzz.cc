@@ -34,6 +34,9 @@ bool same_event(const ota::DeviceEvent& a, const ota::DeviceEvent& b) {
 std::vector<std::string> fuzz_seeds() {
   return {
       std::string("\x00") + R"({"id":"123","params":{"version":"1.0.1","module":"MCU"}})",
+      // Strings longer than a word (the reader scans them eight bytes at a time).
+      std::string("\x01") + R"({"id":"1234567890123","params":{"step":"42","desc":"downloading firmware part 12 of 40"}})",
+      std::string("\x01") + "{\"id\":\"1\",\"params\":{\"step\":\"-1\",\"desc\":\"OTA\xE5\x8D\x87\xE7\xBA\xA7\xE5\xA4\xB1\xE8\xB4\xA5 after 3 retries\"}}",
       std::string("\x00") + R"({"id":7,"params":{"version":"v","module":""},"x":true})",
       std::string("\x00") + R"({"id":"1","params":{"version":"1.0","version":"2.0"}})",
       std::string("\x00") + R"({"id":"1","params":{"version":"a\u0000b"}})",

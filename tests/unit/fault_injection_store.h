@@ -86,6 +86,13 @@ class FaultInjectionStore final : public TransactionalStore {
   std::optional<JobId> active_job(const DeviceKey& device) override {
     return inner_.active_job(device);
   }
+  const Task* find_active_task(const DeviceKey& device) override {
+    return inner_.find_active_task(device);
+  }
+  Task* change_active_task(const DeviceKey& device) override {
+    write();
+    return inner_.change_active_task(device);
+  }
   void for_each_task_of_job(JobId job, const Visitor<Task>& visit) override {
     inner_.for_each_task_of_job(job, visit);
   }

@@ -70,6 +70,43 @@ TEST(FlatJson, LeavesEverythingElseToTheFullParser) {
   EXPECT_FALSE(r.read(many + "}", "params"));
 }
 
+// Strings are scanned a word at a time: every byte that ends or refuses a
+// string is found wherever it falls in a word, in strings of every length,
+// and near the end of the payload.
+TEST(FlatJson, FindsEachSpecialByteAtEveryPosition) {
+  Reader r;
+  // The views read point into the payload: it outlives each check.
+  std::string payload;
+  auto read = [&](const std::string& text) {
+    payload = "{\"k\":\"" + text + "\"}";
+    return r.read(payload, "params");
+  };
+  for (size_t length = 0; length <= 40; ++length) {
+    const std::string plain(length, 'a');
+    ASSERT_TRUE(read(plain)) << length;
+    EXPECT_EQ(r.top().find("k")->text, plain);
+    for (size_t at = 0; at < length; ++at) {
+      std::string text = plain;
+      for (const char refused : {'\\', '\t', '\x1f', '\0', '\x7f'}) {
+        text[at] = refused;
+        // DEL (0x7f) is plain JSON; the others are left to jansson.
+        EXPECT_EQ(read(text), refused == '\x7f') << length << " " << at << " " << int(refused);
+      }
+      text = plain;
+      text[at] = '"';  // the string ends there: what follows is not JSON
+      EXPECT_FALSE(read(text)) << length << " " << at;
+      text = plain.substr(0, at) + "\xC3\xA9" + plain.substr(at);  // é, two bytes
+      ASSERT_TRUE(read(text)) << length << " " << at;
+      EXPECT_EQ(r.top().find("k")->text, text);
+      text = plain.substr(0, at) + "\xC3" + plain.substr(at);  // a lead without its continuation
+      EXPECT_FALSE(read(text)) << length << " " << at;
+    }
+    // Unterminated, at every length.
+    payload = "{\"k\":\"" + plain;
+    EXPECT_FALSE(r.read(payload, "params")) << length;
+  }
+}
+
 // The aliyun dialect gives the same outcome with and without the fast path
 // (flat_json_fuzz explores this further).
 TEST(FlatJson, AliyunFastAndFullPathsAgree) {

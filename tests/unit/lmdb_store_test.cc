@@ -347,6 +347,47 @@ TEST_F(LmdbStore, ATaskChangedInPlaceIsWrittenWithItsBatchOrLostWithIt) {
   EXPECT_EQ(store_->task_counts(), counts);  // within its state: no count moves
 }
 
+// What a progress report reads and changes: the task the active index
+// names, found by the device alone, through every change of that index.
+TEST_F(LmdbStore, TheActiveTaskIsFoundByItsDeviceThroughEveryIndexChange) {
+  const DeviceKey unknown{"prod", "nobody"};
+  EXPECT_EQ(store_->find_active_task(unknown), nullptr);
+  EXPECT_EQ(store_->change_active_task(unknown), nullptr);
+  store_->put_device(make_device("prod", "dev-1"));
+  Task t = make_task(5, "dev-1", TaskState::kInProgress);
+  EXPECT_EQ(store_->find_active_task(t.device), nullptr);  // stored, no task yet
+  ASSERT_TRUE(store_->put_task(t));
+  ASSERT_NE(store_->find_active_task(t.device), nullptr);
+  EXPECT_EQ(*store_->find_active_task(t.device), t);
+  EXPECT_EQ(store_->find_active_task(t.device), store_->find_task(5, t.device));
+
+  Task* changed = store_->change_active_task(t.device);
+  ASSERT_NE(changed, nullptr);
+  changed->step = 42;
+  Task expected = *changed;
+  store_->commit(false);  // written back with the batch
+  reopen();
+  ASSERT_NE(store_->find_active_task(t.device), nullptr);
+  EXPECT_EQ(*store_->find_active_task(t.device), expected);
+  changed = store_->change_active_task(t.device);
+  ASSERT_NE(changed, nullptr);
+  changed->step = 43;
+  store_->abort();  // lost with the batch, even from the cache
+  EXPECT_EQ(*store_->find_active_task(t.device), expected);
+
+  // Finished: no active task. Another job's task then becomes the one.
+  expected.state = TaskState::kSucceeded;
+  ASSERT_TRUE(store_->put_task(expected));
+  EXPECT_EQ(store_->find_active_task(t.device), nullptr);
+  EXPECT_EQ(store_->change_active_task(t.device), nullptr);
+  const Task next = make_task(6, "dev-1", TaskState::kNotified);
+  ASSERT_TRUE(store_->put_task(next));
+  ASSERT_NE(store_->find_active_task(t.device), nullptr);
+  EXPECT_EQ(*store_->find_active_task(t.device), next);
+  store_->commit(false);
+  EXPECT_EQ(*store_->find_active_task(t.device), next);
+}
+
 TEST_F(LmdbStore, ReopenKeepsCommittedDataOnly) {
   store_->put_device(make_device("prod", "kept"));
   store_->commit(/*durable=*/true);

@@ -50,6 +50,36 @@ TEST(RecordCache, PutOverADirtyRecordIsNotWrittenBack) {
   EXPECT_EQ(*cache.find(1), "as read");
 }
 
+TEST(RecordCache, AHandleReachesItsRecordUntilTheCacheForgetsAny) {
+  Cache cache(1);
+  cache.put(1, "one");
+  cache.put(2, "two");
+  const Cache::Handle one = cache.handle(1);
+  ASSERT_NE(cache.find_at(one), nullptr);
+  EXPECT_EQ(*cache.find_at(one), "one");
+  cache.put(1, "ONE");  // replaced in place: the handle still holds
+  EXPECT_EQ(*cache.find_at(one), "ONE");
+  *cache.change_at(one) = "One";
+  EXPECT_EQ(written(cache), (std::vector<std::pair<int, std::string>>{{1, "One"}}));
+  EXPECT_EQ(cache.find_at(cache.handle(3)), nullptr);  // not cached: an empty handle
+  EXPECT_EQ(cache.change_at(Cache::Handle{}), nullptr);
+
+  cache.erase(2);  // any record forgotten: every older handle is stale
+  EXPECT_EQ(cache.find_at(one), nullptr);
+  EXPECT_EQ(cache.change_at(one), nullptr);
+  EXPECT_FALSE(cache.has_dirty());
+  const Cache::Handle again = cache.handle(1);
+  EXPECT_EQ(*cache.find_at(again), "One");
+  cache.put(2, "two");
+  EXPECT_EQ(*cache.find_at(again), "One");  // a record added: nothing forgotten
+  cache.trim();  // over capacity: forgets everything
+  EXPECT_EQ(cache.find_at(again), nullptr);
+  cache.put(1, "one");  // the same key again, in a new node
+  const Cache::Handle fresh = cache.handle(1);
+  cache.clear();
+  EXPECT_EQ(cache.find_at(fresh), nullptr);
+}
+
 TEST(RecordCache, AnErasedRecordIsNotFoundEvenRightAfterItsLookup) {
   Cache cache(10);
   cache.put(1, "one");
