@@ -8,18 +8,18 @@ namespace ota {
 
 DeviceCache::Entry* DeviceCache::lookup(const DeviceKey& device) {
   if (last_ != nullptr && last_->first == device) return &last_->second;
-  auto it = entries_.find(device);
-  if (it == entries_.end()) return nullptr;
-  last_ = &*it;
-  return &it->second;
+  Map::value_type* found = entries_.find(device);
+  if (found == nullptr) return nullptr;
+  last_ = found;
+  return &found->second;
 }
 
 DeviceCache::Entry& DeviceCache::slot(const DeviceKey& device, std::string key) {
   if (Entry* found = lookup(device)) return *found;
-  auto it = entries_.try_emplace(device).first;
-  it->second.key = key.empty() ? lmdb_keys::device_key(device) : std::move(key);
-  last_ = &*it;
-  return it->second;
+  Map::value_type& created = entries_.find_or_insert(device);
+  created.second.key = key.empty() ? lmdb_keys::device_key(device) : std::move(key);
+  last_ = &created;
+  return created.second;
 }
 
 const std::string& DeviceCache::lmdb_key(const DeviceKey& device) { return slot(device).key; }
@@ -109,7 +109,13 @@ void DeviceCache::remember_task(const DeviceKey& device, TaskCache::Handle task)
 }
 
 void DeviceCache::trim() {
-  if (dirty_.empty() && entries_.size() > capacity_) clear();
+  if (!dirty_.empty()) return;
+  if (capacity_ == 0) {
+    clear();
+  } else if (entries_.young_size() > capacity_ / 2) {
+    entries_.age();
+    last_ = nullptr;
+  }
 }
 
 void DeviceCache::clear() {

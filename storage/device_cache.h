@@ -6,8 +6,9 @@
 // so a device that reports many times between two commits costs one write.
 //
 // The cache never outlives what it mirrors: LmdbStore clears it when a
-// transaction is aborted (written-back records would be gone), and forgets
-// every record once it holds more than `capacity` after a commit.
+// transaction is aborted (written-back records would be gone). After a
+// commit it forgets the devices that did not speak lately once it holds
+// more than `capacity` (generational_map.h).
 #pragma once
 
 #include <cstddef>
@@ -16,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include <absl/container/node_hash_map.h>
 
 #include "engine/model.h"
+#include "storage/generational_map.h"
 #include "storage/task_cache.h"
 
 namespace ota {
@@ -70,9 +71,11 @@ class DeviceCache {
   using Counter = std::function<void(const Device& device, const std::string& module,
                                      const std::string& version, int delta)>;
   void write_back(const Writer& write, const Counter& count);
-  // After a commit: over capacity, forget everything (it is all clean).
+  // After a commit (all is clean): past half the capacity since the last
+  // time, the devices not used since then are forgotten.
   void trim();
   void clear();
+  size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
@@ -85,7 +88,7 @@ class DeviceCache {
   };
   // Pointer-stable (dirty_ and last_ point into it), and a lookup loads no
   // other device's node, as std::unordered_map's does.
-  using Map = absl::node_hash_map<DeviceKey, Entry, DeviceKeyHash>;
+  using Map = GenerationalMap<DeviceKey, Entry, DeviceKeyHash, std::equal_to<DeviceKey>>;
 
   Entry* lookup(const DeviceKey& device);  // null: no entry
   Entry& slot(const DeviceKey& device, std::string key = {});  // created when absent

@@ -5,7 +5,8 @@
 // (put_dirty) and written back in one pass before the commit or a scan.
 //
 // LmdbStore clears it with the transaction it mirrors when that is aborted,
-// and forgets everything after a commit once it holds more than `capacity`.
+// and after a commit it forgets the records not used lately once it holds
+// more than `capacity` (generational_map.h).
 #pragma once
 
 #include <algorithm>
@@ -15,8 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include <absl/container/node_hash_map.h>
 #include <absl/hash/hash.h>
+
+#include "storage/generational_map.h"
 
 namespace ota {
 
@@ -24,7 +26,7 @@ template <typename Key, typename Record, typename Hash = absl::Hash<Key>,
           typename Equal = std::equal_to<>>
 class RecordCache {
   struct Slot;
-  using Map = absl::node_hash_map<Key, Slot, Hash, Equal>;
+  using Map = GenerationalMap<Key, Slot, Hash, Equal>;
   using Node = typename Map::value_type;
 
  public:
@@ -102,15 +104,24 @@ class RecordCache {
     dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(done));
   }
   void erase(const Key& key) {
-    auto it = slots_.find(key);
-    if (it == slots_.end()) return;
-    if (it->second.dirty) forget_dirty(*it);
+    Node* node = lookup(key);
+    if (node == nullptr) return;
+    if (node->second.dirty) forget_dirty(*node);
     last_ = nullptr;
     generation_++;
-    slots_.erase(it);
+    slots_.erase(key);
   }
+  // After a commit (everything clean): past half the capacity since the
+  // last time, the records not used since then are forgotten.
   void trim() {
-    if (slots_.size() > capacity_ && dirty_.empty()) clear();
+    if (!dirty_.empty()) return;
+    if (capacity_ == 0) {
+      clear();
+    } else if (slots_.young_size() > capacity_ / 2) {
+      slots_.age();
+      last_ = nullptr;
+      generation_++;
+    }
   }
   void clear() {
     slots_.clear();
@@ -118,9 +129,10 @@ class RecordCache {
     last_ = nullptr;
     generation_++;
   }
+  size_t size() const { return slots_.size(); }
 
  private:
-  // Pointer-stable (dirty_ and handles point into the map); see DeviceCache.
+  // Pointer-stable (dirty_ and handles point into the map).
   struct Slot {
     Record record{};
     bool dirty = false;
@@ -132,14 +144,13 @@ class RecordCache {
   template <typename K>
   Node* lookup(const K& key) {
     if (last_ != nullptr && Equal{}(last_->first, key)) return last_;
-    auto it = slots_.find(key);
-    if (it == slots_.end()) return nullptr;
-    last_ = &*it;
-    return last_;
+    Node* found = slots_.find(key);
+    if (found != nullptr) last_ = found;
+    return found;
   }
   Node& slot(const Key& key) {
     if (Node* found = lookup(key)) return *found;
-    last_ = &*slots_.try_emplace(key).first;
+    last_ = &slots_.find_or_insert(key);
     return *last_;
   }
   void mark_dirty(Node& node) {

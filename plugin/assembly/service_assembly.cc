@@ -15,6 +15,7 @@ Result<std::unique_ptr<OtaService>> open_ota_service(const PluginOptions& option
   try {
     LmdbStoreOptions store_options;
     store_options.map_size = options.db_map_size_mb * 1024 * 1024;
+    store_options.device_cache_entries = options.cache_devices;
     std::unique_ptr<LmdbStore> store = LmdbStore::open(options.db_path, store_options);
     for (const std::string& step : store->migrations()) {
       logger(LogLevel::kNotice, "mosquitto-ota: " + options.db_path + ": migrated " + step);

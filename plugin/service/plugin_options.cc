@@ -66,6 +66,7 @@ std::string PluginOptions::describe() const {
          " auto_register=" + (auto_register ? "true" : "false") +
          " default_timeout=" + std::to_string(default_timeout_s) +
          " db_map_size_mb=" + std::to_string(db_map_size_mb) +
+         " cache_devices=" + std::to_string(cache_devices) +
          " commit_interval_ms=" + std::to_string(commit_interval_ms) +
          " sync_interval_ms=" + std::to_string(sync_interval_ms) +
          " consume_device_messages=" + (consume_device_messages ? "true" : "false") +
@@ -205,6 +206,7 @@ Result<PluginOptions> parse_plugin_options(
       {"auto_register", boolean([&](bool b) { o.auto_register = b; })},
       {"default_timeout", integer(1, 30LL * 86400, [&](int64_t n) { o.default_timeout_s = n; })},
       {"db_map_size_mb", integer(1, 1 << 22, [&](int64_t n) { o.db_map_size_mb = n; })},
+      {"cache_devices", integer(0, 100'000'000, [&](int64_t n) { o.cache_devices = n; })},
       {"commit_interval_ms", integer(0, 10000, [&](int64_t n) { o.commit_interval_ms = n; })},
       {"sync_interval_ms", integer(0, 60000, [&](int64_t n) { o.sync_interval_ms = n; })},
       {"consume_device_messages", boolean([&](bool b) { o.consume_device_messages = b; })},

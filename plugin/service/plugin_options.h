@@ -35,6 +35,7 @@ struct PluginOptions {
   bool auto_register = true;            // version reports register devices
   int64_t default_timeout_s = 3600;     // per-device task timeout
   size_t db_map_size_mb = 1024;         // LMDB map size (upper bound on disk)
+  size_t cache_devices = 65536;         // devices (and tasks) kept decoded in memory
   int64_t commit_interval_ms = 100;     // see docs/decisions.md "durability"
   int64_t sync_interval_ms = 1000;
   bool consume_device_messages = false; // stop OTA messages at the plugin

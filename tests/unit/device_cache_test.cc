@@ -90,18 +90,32 @@ TEST(DeviceCache, WritesBackInKeyOrderOnceWithTheVersionsMovedSinceTheLastWriteB
   EXPECT_TRUE(second.counts.empty());
 }
 
-TEST(DeviceCache, TrimForgetsEverythingPastCapacityButNeverADirtyRecord) {
-  DeviceCache cache(2);
-  for (const char* name : {"a", "b", "c"}) {
+TEST(DeviceCache, TrimForgetsTheDevicesNotUsedLatelyButNeverADirtyRecord) {
+  DeviceCache cache(4);  // a generation: more than two devices
+  auto insert = [&](const char* name) {
     cache.insert_clean({"pk", name}, lmdb_keys::device_key({"pk", name}), device(name, "1"));
-  }
+  };
+  for (const char* name : {"a", "b", "c"}) insert(name);
   cache.put_dirty({"pk", "a"}, device("a", "2"));
-  cache.trim();  // a record is dirty: kept
-  EXPECT_NE(cache.find({"pk", "c"}), nullptr);
+  cache.trim();  // a record is dirty: nothing is forgotten
+  EXPECT_EQ(cache.size(), 3u);
   write_back(cache);
-  cache.trim();
-  EXPECT_EQ(cache.find({"pk", "a"}), nullptr);
+  cache.trim();  // a, b, c become the old generation
+  EXPECT_EQ(cache.size(), 3u);
+  ASSERT_NE(cache.find({"pk", "a"}), nullptr);  // used again: young again
+  EXPECT_EQ(cache.find({"pk", "a"})->modules.at("default").version, "2");
+  for (const char* name : {"d", "e"}) insert(name);
+  cache.trim();  // a, d, e: the young generation is full; b and c are forgotten
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.find({"pk", "b"}), nullptr);
   EXPECT_EQ(cache.find({"pk", "c"}), nullptr);
+  for (const char* name : {"a", "d", "e"}) EXPECT_NE(cache.find({"pk", name}), nullptr) << name;
+  EXPECT_NE(cache.active({"pk", "a"}), nullptr);  // the index entry stays with the device
+
+  DeviceCache none(0);  // keeps only what the open transaction changed
+  none.insert_clean({"pk", "a"}, lmdb_keys::device_key({"pk", "a"}), device("a", "1"));
+  none.trim();
+  EXPECT_EQ(none.size(), 0u);
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ TEST(PluginOptions, EveryOptionParses) {
       {"db_path", " /db "}, {"admins", "ops, root ,,ci"}, {"default_dialect", "aliyun"},
       {"aliyun_code", "1000"}, {"sys_interval", "0"}, {"max_payload_bytes", "1024"},
       {"auto_register", "false"}, {"default_timeout", "90"}, {"db_map_size_mb", "64"},
-      {"sync_interval_ms", "0"}, {"consume_device_messages", "yes"}});
+      {"sync_interval_ms", "0"}, {"consume_device_messages", "yes"}, {"cache_devices", "1000000"}});
   ASSERT_TRUE(o.ok()) << o.error();
   EXPECT_EQ(o.value().db_path, "/db");
   EXPECT_EQ(o.value().admins, (std::vector<std::string>{"ops", "root", "ci"}));
@@ -86,6 +86,8 @@ TEST(PluginOptions, EveryOptionParses) {
   EXPECT_FALSE(o.value().auto_register);
   EXPECT_EQ(o.value().default_timeout_s, 90);
   EXPECT_EQ(o.value().db_map_size_mb, 64u);
+  EXPECT_EQ(o.value().cache_devices, 1000000u);
+  EXPECT_EQ(PluginOptions{}.cache_devices, 65536u);
   EXPECT_EQ(o.value().sync_interval_ms, 0);
   EXPECT_TRUE(o.value().consume_device_messages);
 }

@@ -93,20 +93,32 @@ TEST(RecordCache, AnErasedRecordIsNotFoundEvenRightAfterItsLookup) {
   EXPECT_EQ(*cache.find(1), "again");
 }
 
-TEST(RecordCache, TrimForgetsEverythingOnlyPastItsCapacityAndWhenClean) {
-  Cache cache(2);
+TEST(RecordCache, TrimForgetsTheRecordsNotUsedLatelyAndOnlyWhenClean) {
+  Cache cache(4);  // a generation: more than two records
   cache.put(1, "one");
   cache.put(2, "two");
   cache.trim();
-  EXPECT_NE(cache.find(2), nullptr);  // at capacity: kept
+  EXPECT_EQ(cache.size(), 2u);  // within a generation: kept
   cache.put(3, "three");
   *cache.change(3) = "dirty";
   cache.trim();
-  EXPECT_NE(cache.find(3), nullptr);  // dirty: kept
+  EXPECT_EQ(cache.size(), 3u);  // dirty: nothing is forgotten
   written(cache);
-  cache.trim();
-  EXPECT_EQ(cache.find(3), nullptr);  // the last one found, too
+  cache.trim();  // 1, 2, 3 become the old generation
+  EXPECT_EQ(*cache.find(3), "dirty");  // used again: young again
+  cache.put(4, "four");
+  cache.put(5, "five");
+  cache.trim();  // 3, 4, 5 fill the young generation: 1 and 2 are forgotten
   EXPECT_EQ(cache.find(1), nullptr);
+  EXPECT_EQ(cache.find(2), nullptr);
+  EXPECT_EQ(*cache.find(3), "dirty");
+  EXPECT_EQ(*cache.find(5), "five");
+  EXPECT_EQ(cache.size(), 3u);
+
+  Cache none(0);  // keeps only what is dirty
+  none.put(1, "one");
+  none.trim();
+  EXPECT_EQ(none.find(1), nullptr);
 }
 
 TEST(RecordCache, ClearForgetsTheLastLookup) {
