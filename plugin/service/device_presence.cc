@@ -8,19 +8,17 @@ DevicePresence::Arrival DevicePresence::record_connection(const DeviceKey& devic
                                                          const void* handle,
                                                          std::string_view client_id) {
   // Most messages come from the connection that spoke for the device last.
-  if (auto known = devices_.find(device);
-      known != devices_.end() && !known->second.empty() && known->second.back().handle == handle) {
+  if (auto known = devices_.find(device); known != devices_.end() && known->second.latest == handle) {
     return Arrival::kWasOnline;
   }
-  std::vector<Connection>& connections = devices_[device];
+  Served& served = devices_[device];
+  std::vector<Connection>& connections = served.connections;
   const bool was_offline = connections.empty();
   auto it = std::find_if(connections.begin(), connections.end(),
                          [&](const Connection& c) { return c.handle == handle; });
-  if (it != connections.end()) {
-    if (it + 1 == connections.end()) return Arrival::kWasOnline;  // already the most recent
-    connections.erase(it);
-  }
+  if (it != connections.end()) connections.erase(it);
   connections.push_back({handle, std::string(client_id)});
+  served.latest = handle;
   by_connection_[handle].insert(device);
   return was_offline ? Arrival::kCameOnline : Arrival::kWasOnline;
 }
@@ -28,8 +26,13 @@ DevicePresence::Arrival DevicePresence::record_connection(const DeviceKey& devic
 void DevicePresence::forget(const DeviceKey& device, const void* handle) {
   auto it = devices_.find(device);
   if (it == devices_.end()) return;
-  std::erase_if(it->second, [&](const Connection& c) { return c.handle == handle; });
-  if (it->second.empty()) devices_.erase(it);
+  std::vector<Connection>& connections = it->second.connections;
+  std::erase_if(connections, [&](const Connection& c) { return c.handle == handle; });
+  if (connections.empty()) {
+    devices_.erase(it);
+  } else {
+    it->second.latest = connections.back().handle;
+  }
 }
 
 void DevicePresence::unsubscribed(const DeviceKey& device, const void* handle) {
@@ -53,14 +56,14 @@ bool DevicePresence::is_online(const DeviceKey& device) const {
 
 std::string DevicePresence::client_id(const DeviceKey& device) const {
   auto it = devices_.find(device);
-  return it == devices_.end() ? "" : it->second.back().client_id;
+  return it == devices_.end() ? "" : it->second.connections.back().client_id;
 }
 
 std::vector<std::string> DevicePresence::client_ids(const DeviceKey& device) const {
   std::vector<std::string> ids;
   auto it = devices_.find(device);
   if (it == devices_.end()) return ids;
-  for (const Connection& c : it->second) {
+  for (const Connection& c : it->second.connections) {
     if (c.client_id.empty() || std::find(ids.begin(), ids.end(), c.client_id) != ids.end()) continue;
     ids.push_back(c.client_id);
   }

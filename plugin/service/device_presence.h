@@ -46,10 +46,16 @@ class DevicePresence final : public Presence {
     const void* handle = nullptr;
     std::string client_id;
   };
+  struct Served {
+    // connections.back().handle, kept in the table's slot: the check every
+    // device message makes reads no other memory (the list is on the heap).
+    const void* latest = nullptr;
+    std::vector<Connection> connections;  // most recent last, never empty
+  };
   void forget(const DeviceKey& device, const void* handle);
 
   // Hash maps: record_connection() and is_online() run on every device message.
-  absl::flat_hash_map<DeviceKey, std::vector<Connection>, DeviceKeyHash> devices_;  // most recent last
+  absl::flat_hash_map<DeviceKey, Served, DeviceKeyHash> devices_;
   std::unordered_map<const void*, std::unordered_set<DeviceKey, DeviceKeyHash>> by_connection_;
 };
 

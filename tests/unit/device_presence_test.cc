@@ -23,6 +23,26 @@ TEST(DevicePresence, OnlineWhileAnyConnectionServesTheDevice) {
   EXPECT_EQ(p.online_count(), 0u);
 }
 
+// The most recent connection is what a message is addressed to: it follows
+// every message, and falls back to the one before when it closes.
+TEST(DevicePresence, TheMostRecentConnectionFollowsMessagesAndDisconnects) {
+  DevicePresence p;
+  p.record_connection(kD1, &listener, "sub");
+  p.record_connection(kD1, &publisher, "pub");
+  EXPECT_EQ(p.record_connection(kD1, &listener, "sub"), DevicePresence::Arrival::kWasOnline);
+  EXPECT_EQ(p.client_id(kD1), "sub");  // the listener spoke last
+  EXPECT_EQ(p.client_ids(kD1), (std::vector<std::string>{"pub", "sub"}));
+  p.disconnected(&listener);
+  EXPECT_EQ(p.client_id(kD1), "pub");
+  EXPECT_EQ(p.record_connection(kD1, &publisher, "pub"), DevicePresence::Arrival::kWasOnline);
+  EXPECT_EQ(p.record_connection(kD1, &listener, "sub"), DevicePresence::Arrival::kWasOnline);
+  EXPECT_EQ(p.client_id(kD1), "sub");
+  p.unsubscribed(kD1, &listener);
+  EXPECT_EQ(p.client_id(kD1), "pub");
+  p.disconnected(&publisher);
+  EXPECT_EQ(p.record_connection(kD1, &publisher, "pub"), DevicePresence::Arrival::kCameOnline);
+}
+
 TEST(DevicePresence, SessionTakeoverKeepsTheDeviceOnline) {
   DevicePresence p;
   p.record_connection(kD1, &listener, "dev");
