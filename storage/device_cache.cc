@@ -109,13 +109,7 @@ void DeviceCache::remember_task(const DeviceKey& device, TaskCache::Handle task)
 }
 
 void DeviceCache::trim() {
-  if (!dirty_.empty()) return;
-  if (capacity_ == 0) {
-    clear();
-  } else if (entries_.young_size() > capacity_ / 2) {
-    entries_.age();
-    last_ = nullptr;
-  }
+  if (dirty_.empty() && entries_.forget_unused(capacity_)) last_ = nullptr;
 }
 
 void DeviceCache::clear() {

@@ -1,8 +1,8 @@
 // A hash map that forgets what was not used lately, for the caches in
 // front of LMDB (decisions.md "The device cache"): two generations, the
 // young one taking every new entry and every old entry found again. When
-// the young generation is full, age() drops the old one and the young one
-// becomes old: an entry stays while it is used at least once per
+// the young generation is full, forget_unused() drops the old one and the
+// young one becomes old: an entry stays while it is used at least once per
 // generation. A fleet larger than the cache then keeps its busy devices,
 // where forgetting everything at once kept none of them.
 //
@@ -42,11 +42,18 @@ class GenerationalMap {
     if (young_.erase(key) == 0) old_.erase(key);
   }
   size_t size() const { return young_.size() + old_.size(); }
-  size_t young_size() const { return young_.size(); }
-  // Drops the old generation and makes the young one old.
-  void age() {
+  // After a commit: once the young generation holds more than half of
+  // `capacity`, drops the old one and makes the young one old (capacity 0:
+  // drops everything). True when entries may have been dropped.
+  bool forget_unused(size_t capacity) {
+    if (capacity == 0) {
+      clear();
+      return true;
+    }
+    if (young_.size() <= capacity / 2) return false;
     old_ = std::move(young_);
     young_ = Map();
+    return true;
   }
   void clear() {
     young_.clear();

@@ -1,85 +1,25 @@
-// The engine's Store on LMDB: the only code that calls LMDB. Longer than the
-// project's ~450 lines because every LMDB transaction, cursor and index
-// update stays in this file; record encoding (record_codec), keys
+// The engine's Store on LMDB: which record goes in which database, the
+// indexes and counts kept beside them, and the caches in front. The LMDB
+// calls themselves are in lmdb_env.cc; record encoding (record_codec), keys
 // (lmdb_keys) and schema steps (schema_migration) are files of their own.
 // The per-version counters would be the next part to move out.
 #include "storage/lmdb_store.h"
 
-#include <lmdb.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
 #include <algorithm>
 #include <map>
 #include <string_view>
 #include <utility>
 
+#include "storage/lmdb_env.h"
 #include "storage/lmdb_keys.h"
 #include "storage/record_codec.h"
-#include "storage/schema_migration.h"
 
 namespace ota {
 namespace {
 
 namespace keys = lmdb_keys;
 
-enum Db : size_t {
-  kMeta,
-  kDevices,
-  kPackages,
-  kJobs,
-  kTasks,
-  kDeviceTasks,
-  kActive,
-  kDue,
-  kProducts,
-  kBindings,
-  kVersionCounts,
-  kDbCount,
-};
-
-constexpr const char* kDbNames[kDbCount] = {
-    "meta", "devices",      "packages", "jobs",
-    "tasks", "device_tasks", "active",  "due", "products", "bindings",
-    "version_counts",
-};
-
-// Owner-only: the store holds download URLs and signatures.
-constexpr mode_t kDirMode = 0700;
-constexpr mdb_mode_t kFileMode = 0600;
-
-MDB_val to_val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-
-std::string_view to_view(const MDB_val& v) {
-  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
-}
-
-void make_directory(const std::string& dir) {
-  if (dir.empty()) throw StoreError("store directory is not set");
-  if (::mkdir(dir.c_str(), kDirMode) != 0 && errno != EEXIST) {
-    throw StoreError("cannot create store directory " + dir + ": " +
-                     std::strerror(errno));
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    throw StoreError("cannot access store directory " + dir + ": " +
-                     std::strerror(errno));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    throw StoreError("store path " + dir + " is not a directory");
-  }
-}
-
-uint64_t decode_u64(std::string_view bytes, std::string_view what) {
-  if (bytes.size() != 8) {
-    throw StoreError("corrupt " + std::string(what) + ": " +
-                     std::to_string(bytes.size()) + " bytes, expected 8");
-  }
-  return keys::read_be64(bytes, 0);
-}
+using enum LmdbTable;
 
 // Moves one task from state `from` (none: a new task) to `to`.
 void move_count(TaskCounts& counts, std::optional<TaskState> from,
@@ -93,286 +33,16 @@ void move_count(TaskCounts& counts, std::optional<TaskState> from,
 
 }  // namespace
 
-// The environment, its database handles and the open write transaction.
-// Every LMDB call goes through here so that each failure aborts the
-// transaction and becomes a StoreError naming the directory.
-class LmdbStore::Env {
- public:
-  explicit Env(std::string dir) : dir_(std::move(dir)) {}
-
-  ~Env() {
-    abort();
-    if (env_ == nullptr) return;
-    // A clean close should not leave commits waiting for a sync that no
-    // one will call; errors here have nowhere to go.
-    if (unsynced_) mdb_env_sync(env_, 1);
-    mdb_env_close(env_);
-  }
-
-  Env(const Env&) = delete;
-  Env& operator=(const Env&) = delete;
-
-  void open(const LmdbStoreOptions& opts) {
-    make_directory(dir_);
-    int rc = mdb_env_create(&env_);
-    if (rc != 0) {
-      env_ = nullptr;
-      fail_open(rc);
-    }
-    if ((rc = mdb_env_set_maxdbs(env_, kDbCount)) != 0 ||
-        (rc = mdb_env_set_mapsize(env_, opts.map_size)) != 0 ||
-        (rc = mdb_env_open(env_, dir_.c_str(), MDB_NOSYNC, kFileMode)) != 0) {
-      fail_open(rc);
-    }
-    max_key_ = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
-    for (size_t db = 0; db < kDbCount; ++db) {
-      check(mdb_dbi_open(txn(), kDbNames[db], MDB_CREATE, &dbis_[db]),
-            std::string("open database ") + kDbNames[db]);
-    }
-    check_schema();
-    // Commit even when nothing changed: the database handles outlive the
-    // transaction only if it commits.
-    wrote_ = true;
-    commit(/*durable=*/true);
-  }
-
-  MDB_txn* txn() {
-    if (txn_ == nullptr) {
-      check(mdb_txn_begin(env_, nullptr, 0, &txn_), "begin transaction");
-      ++txn_serial_;
-    }
-    return txn_;
-  }
-
-  // Which transaction is open: state kept beside it (the pending version
-  // counts) belongs to this one only.
-  uint64_t txn_serial() {
-    txn();
-    return txn_serial_;
-  }
-
-  bool in_transaction() const { return txn_ != nullptr; }
-  // Opens the transaction a write outside LMDB (the device cache) joins.
-  void begin() { txn(); }
-  // Transactions aborted on an error so far: state kept beside one (the
-  // device cache) is void after it.
-  uint64_t failures() const { return failures_; }
-  bool created() const { return created_; }
-  const std::vector<std::string>& migrations() const { return migrations_; }
-
-  void commit(bool durable) {
-    if (txn_ != nullptr && !wrote_) {
-      abort();  // nothing to commit, so nothing to sync either
-    } else if (txn_ != nullptr) {
-      MDB_txn* txn = std::exchange(txn_, nullptr);
-      wrote_ = false;
-      // mdb_txn_commit frees the transaction even when it fails.
-      int rc = mdb_txn_commit(txn);
-      if (rc != 0) throw error(rc, "commit");
-      unsynced_ = true;
-    }
-    if (durable && unsynced_) sync();
-  }
-
-  void abort() {
-    if (txn_ == nullptr) return;
-    mdb_txn_abort(std::exchange(txn_, nullptr));
-    wrote_ = false;
-  }
-
-  void sync() {
-    int rc = mdb_env_sync(env_, 1);
-    if (rc != 0) throw error(rc, "sync");
-    unsynced_ = false;
-  }
-
-  // The value is valid until the next write of this transaction.
-  std::optional<std::string_view> get(Db db, std::string_view key) {
-    if (key.size() > max_key_) return std::nullopt;  // cannot be stored
-    MDB_val k = to_val(key);
-    MDB_val v;
-    int rc = mdb_get(txn(), dbis_[db], &k, &v);
-    if (rc == MDB_NOTFOUND) return std::nullopt;
-    check(rc, "read");
-    return to_view(v);
-  }
-
-  // Refuses a key LMDB could not store, before anything is written, so a
-  // device with an absurdly long name fails alone and not its whole batch.
-  void check_key(std::string_view key) const {
-    if (key.size() > max_key_) {
-      throw StoreError("key of " + std::to_string(key.size()) +
-                       " bytes exceeds LMDB's limit of " +
-                       std::to_string(max_key_));
-    }
-  }
-
-  void put(Db db, std::string_view key, std::string_view value) {
-    check_key(key);
-    MDB_val k = to_val(key);
-    MDB_val v = to_val(value);
-    check(mdb_put(txn(), dbis_[db], &k, &v, 0),
-          std::string("write to ") + kDbNames[db]);
-    wrote_ = true;
-  }
-
-  bool del(Db db, std::string_view key) {
-    if (key.size() > max_key_) return false;
-    MDB_val k = to_val(key);
-    int rc = mdb_del(txn(), dbis_[db], &k, nullptr);
-    if (rc == MDB_NOTFOUND) return false;
-    check(rc, std::string("delete from ") + kDbNames[db]);
-    wrote_ = true;
-    return true;
-  }
-
-  uint64_t entries(Db db) {
-    MDB_stat st;
-    check(mdb_stat(txn(), dbis_[db], &st), "stat");
-    return st.ms_entries;
-  }
-
-  uint64_t get_u64(std::string_view name, uint64_t missing) {
-    auto bytes = get(kMeta, name);
-    return bytes ? decode_u64(*bytes, "meta " + std::string(name)) : missing;
-  }
-
-  void put_u64(std::string_view name, uint64_t v) {
-    put(kMeta, name, keys::be64(v));
-  }
-
-  // Calls fn(key, value) for the keys starting with `prefix` in order,
-  // beginning strictly after `after` if it is not empty (it must start with
-  // `prefix`), until fn returns false. fn gets copies and may write to the
-  // store or even commit: no cursor is held while it runs, each step seeks
-  // afresh past the previous key.
-  template <typename Fn>
-  void scan(Db db, std::string_view prefix, std::string_view after, Fn&& fn) {
-    std::string from(after.empty() ? prefix : after);
-    bool skip_from = !after.empty();
-    std::string key;
-    std::string value;
-    while (seek(db, from, skip_from, key, value) && key.starts_with(prefix)) {
-      if (!fn(std::string_view(key), std::string_view(value))) return;
-      std::swap(from, key);
-      skip_from = true;
-    }
-  }
-
- private:
-  // Copies out the first entry at or (with skip_from) after `from`.
-  bool seek(Db db, std::string_view from, bool skip_from, std::string& key,
-            std::string& value) {
-    MDB_cursor* cursor = nullptr;
-    check(mdb_cursor_open(txn(), dbis_[db], &cursor), "open cursor");
-    MDB_val k = to_val(from.substr(0, max_key_));
-    MDB_val v;
-    int rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-                          : mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
-    // Only an over-long `from` (truncated above) can land before it.
-    while (rc == 0 && (to_view(k) < from || (skip_from && to_view(k) == from))) {
-      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
-    }
-    if (rc == 0) {
-      key.assign(to_view(k));
-      value.assign(to_view(v));
-    }
-    // Close before check(): aborting the transaction frees its cursors.
-    mdb_cursor_close(cursor);
-    if (rc == MDB_NOTFOUND) return false;
-    check(rc, std::string("scan ") + kDbNames[db]);
-    return true;
-  }
-
-  // The schema version is checked, and an older one migrated, in the
-  // transaction that open() commits: a refused or failed migration leaves
-  // the files as they were.
-  void check_schema() {
-    auto bytes = get(kMeta, keys::kSchemaVersionKey);
-    uint64_t version = 1;  // a new database starts empty at schema 1
-    if (bytes) {
-      version = decode_u64(*bytes, "schema version");
-    } else {
-      created_ = true;
-    }
-    if (version > kLmdbSchemaVersion) {
-      abort();  // leaves the files as they were
-      throw StoreError("database " + dir_ + " has schema version " +
-                       std::to_string(version) +
-                       "; this build understands up to " +
-                       std::to_string(kLmdbSchemaVersion) +
-                       " (it was written by a newer mosquitto-ota: install "
-                       "that version again, or restore a backup of this one)");
-    }
-    if (version < 1) {
-      abort();
-      throw StoreError("database " + dir_ + " has invalid schema version " +
-                       std::to_string(version));
-    }
-    if (version == kLmdbSchemaVersion && bytes) return;
-    MetaTxn txn(*this);
-    migrations_ = migrate_schema(txn, version);
-    if (created_) migrations_.clear();  // nothing was migrated
-    put_u64(keys::kSchemaVersionKey, kLmdbSchemaVersion);
-  }
-
-  // The meta database as schema_migration.cc sees it.
-  class MetaTxn final : public SchemaTxn {
-   public:
-    explicit MetaTxn(Env& env) : env_(env) {}
-    std::optional<std::string> get_meta(std::string_view key) override {
-      auto v = env_.get(kMeta, key);
-      return v ? std::optional<std::string>(*v) : std::nullopt;
-    }
-    void put_meta(std::string_view key, std::string_view value) override {
-      env_.put(kMeta, key, value);
-    }
-
-   private:
-    Env& env_;
-  };
-
-  StoreError error(int rc, std::string_view what) const {
-    return StoreError("LMDB " + std::string(what) + " failed in " + dir_ +
-                      ": " + mdb_strerror(rc));
-  }
-
-  void check(int rc, std::string_view what) {
-    if (rc == 0) return;
-    abort();
-    ++failures_;
-    throw error(rc, what);
-  }
-
-
-  [[noreturn]] void fail_open(int rc) {
-    throw StoreError("cannot open LMDB store in " + dir_ + ": " +
-                     mdb_strerror(rc));
-  }
-
-  std::string dir_;
-  MDB_env* env_ = nullptr;
-  MDB_txn* txn_ = nullptr;
-  MDB_dbi dbis_[kDbCount] = {};
-  size_t max_key_ = 0;
-  bool created_ = false;   // open() made a new database
-  std::vector<std::string> migrations_;  // schema steps open() ran
-  uint64_t txn_serial_ = 0;
-  uint64_t failures_ = 0;
-  bool wrote_ = false;     // the open transaction has written something
-  bool unsynced_ = false;  // a commit has not been synced yet
-};
-
 std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
                                            const LmdbStoreOptions& opts) {
-  auto env = std::make_unique<Env>(dir);
+  auto env = std::make_unique<LmdbEnv>(dir);
   env->open(opts);
   std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env), opts.device_cache_entries));
   store->build_version_counts();
   return store;
 }
 
-LmdbStore::LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries)
+LmdbStore::LmdbStore(std::unique_ptr<LmdbEnv> env, size_t device_cache_entries)
     : env_(std::move(env)),
       devices_(device_cache_entries),
       jobs_(1024),

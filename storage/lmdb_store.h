@@ -37,6 +37,8 @@
 
 namespace ota {
 
+class LmdbEnv;  // lmdb_env.h
+
 struct LmdbStoreOptions {
   // Largest size the database may grow to; LMDB reserves this much address
   // space, not disk.
@@ -45,9 +47,6 @@ struct LmdbStoreOptions {
   // 0 keeps only those changed in the open transaction.
   size_t device_cache_entries = 65536;
 };
-
-// kLmdbSchemaVersion, the version this build writes, and the migrations
-// from older ones.
 
 class LmdbStore final : public TransactionalStore {
  public:
@@ -128,8 +127,7 @@ class LmdbStore final : public TransactionalStore {
   std::vector<DueItem> take_due(TimeMs now, size_t limit) override;
 
  private:
-  class Env;  // the LMDB environment and its transaction (lmdb_store.cc)
-  LmdbStore(std::unique_ptr<Env> env, size_t device_cache_entries);
+  LmdbStore(std::unique_ptr<LmdbEnv> env, size_t device_cache_entries);
 
   // Writes the cached changed devices into the open transaction: before a
   // commit and before anything reads the devices database itself.
@@ -148,7 +146,7 @@ class LmdbStore final : public TransactionalStore {
   void build_version_counts();
   void write_counts(std::string_view meta_key, const TaskCounts& counts);
 
-  std::unique_ptr<Env> env_;
+  std::unique_ptr<LmdbEnv> env_;  // the LMDB environment and its transaction
   DeviceCache devices_;
   // Written through; a task by its LMDB key.
   RecordCache<JobId, Job> jobs_;

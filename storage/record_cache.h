@@ -114,11 +114,7 @@ class RecordCache {
   // After a commit (everything clean): past half the capacity since the
   // last time, the records not used since then are forgotten.
   void trim() {
-    if (!dirty_.empty()) return;
-    if (capacity_ == 0) {
-      clear();
-    } else if (slots_.young_size() > capacity_ / 2) {
-      slots_.age();
+    if (dirty_.empty() && slots_.forget_unused(capacity_)) {
       last_ = nullptr;
       generation_++;
     }
