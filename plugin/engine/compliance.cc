@@ -38,7 +38,9 @@ ComplianceAnswer ComplianceCounts::answer(const std::string& product, const std:
     a.figures = std::move(c);
     return a;
   }
+  forget_unasked(now);
   Count& count = counts_[Key{product, module, target_version}];
+  count.asked_at = now;
   if (!count.running && (!count.finished || now - count.finished_at >= limits_.refresh_ms)) {
     count.running = true;
     count.cursor.clear();
@@ -50,6 +52,12 @@ ComplianceAnswer ComplianceCounts::answer(const std::string& product, const std:
   a.as_of = count.finished_at;
   a.counting = count.running;
   return a;
+}
+
+void ComplianceCounts::forget_unasked(TimeMs now) {
+  std::erase_if(counts_, [&](const auto& entry) {
+    return now - entry.second.asked_at > limits_.forget_ms;
+  });
 }
 
 void ComplianceCounts::advance(TimeMs now) {

@@ -43,6 +43,7 @@ class ComplianceCounts {
     size_t inline_devices = 20'000;  // counted when asked up to this many
     size_t slice_devices = 2'000;    // devices read per loop iteration above it
     int64_t refresh_ms = 30'000;     // a finished count older than this is redone when asked
+    int64_t forget_ms = 600'000;     // a count not asked for this long is dropped
   };
   ComplianceCounts(Store& store, Limits limits) : store_(store), limits_(limits) {}
 
@@ -50,6 +51,8 @@ class ComplianceCounts {
                           const std::string& target_version, TimeMs now);
   // One slice of every running count.
   void advance(TimeMs now);
+  // The counts kept (product, module and target asked within forget_ms).
+  size_t kept() const { return counts_.size(); }
   // Whether a count is running (advance() has work).
   bool running() const {
     for (const auto& entry : counts_) {
@@ -65,9 +68,14 @@ class ComplianceCounts {
     Compliance partial;
     std::optional<Compliance> finished;
     TimeMs finished_at = 0;
+    TimeMs asked_at = 0;
   };
   using Key = std::tuple<std::string, std::string, std::string>;  // product, module, target
 
+  // Drops the counts no one asked for within forget_ms (targets change
+  // with every new package, and getStatistics may name any): the map holds
+  // what consoles ask now, not every target ever asked.
+  void forget_unasked(TimeMs now);
   // Counts `device` in `c`, unless it does not report `module`.
   void add(const Device& device, const std::string& module, Compliance& c);
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "control/control_api.h"
+#include "engine/compliance.h"
 #include "json/json_util.h"
 #include "storage/lmdb_store.h"
 #include "temp_dir.h"
@@ -149,6 +150,24 @@ TEST_F(ConsoleCommandsTest, ComplianceOfABigProductIsCountedInSlices) {
   const std::string stale = ask(kT0 + 2000);
   EXPECT_NE(stale.find(R"("counting":true,"asOf":1700000000023,"onTarget":1,)"), std::string::npos)
       << stale;
+}
+
+// Every target asked gets a count; those not asked again within forget_ms
+// are dropped (a new package is a new target: the counts do not pile up).
+TEST_F(ConsoleCommandsTest, ComplianceCountsNotAskedForAreForgotten) {
+  ComplianceCounts counts(*store_, {.inline_devices = 2, .slice_devices = 2, .refresh_ms = 1000,
+                                    .forget_ms = 5000});
+  counts.answer("pk", "default", "2.0.0", kT0);
+  counts.answer("pk", "default", "1.0.0", kT0 + 1);
+  EXPECT_EQ(counts.kept(), 2u);
+  counts.answer("pk", "default", "2.0.0", kT0 + 4000);  // still asked
+  counts.answer("pk", "default", "2.0.0", kT0 + 5002);  // 1.0.0 was last asked 5,001 ms ago
+  EXPECT_EQ(counts.kept(), 1u);
+  const ComplianceAnswer a = counts.answer("pk", "default", "2.0.0", kT0 + 5003);
+  EXPECT_TRUE(a.counting);  // the kept count still runs
+  for (TimeMs t = kT0 + 5004; counts.running(); ++t) counts.advance(t);
+  ASSERT_TRUE(counts.answer("pk", "default", "2.0.0", kT0 + 5100).figures.has_value());
+  EXPECT_EQ(counts.kept(), 1u);
 }
 
 TEST_F(ConsoleCommandsTest, ListDevicesByNamePrefix) {
