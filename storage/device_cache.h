@@ -17,7 +17,6 @@
 #include <string>
 #include <vector>
 
-
 #include "engine/model.h"
 #include "storage/generational_map.h"
 #include "storage/task_cache.h"

@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "storage/lmdb_keys.h"
-#include "storage/lmdb_store.h"
 #include "storage/schema_migration.h"
 
 namespace ota {
@@ -84,7 +83,7 @@ LmdbEnv::~LmdbEnv() {
   mdb_env_close(env_);
 }
 
-void LmdbEnv::open(const LmdbStoreOptions& opts) {
+void LmdbEnv::open(size_t map_size) {
   make_directory(dir_);
   int rc = mdb_env_create(&env_);
   if (rc != 0) {
@@ -92,7 +91,7 @@ void LmdbEnv::open(const LmdbStoreOptions& opts) {
     fail_open(rc);
   }
   if ((rc = mdb_env_set_maxdbs(env_, kTables)) != 0 ||
-      (rc = mdb_env_set_mapsize(env_, opts.map_size)) != 0 ||
+      (rc = mdb_env_set_mapsize(env_, map_size)) != 0 ||
       (rc = mdb_env_open(env_, dir_.c_str(), MDB_NOSYNC, kFileMode)) != 0) {
     fail_open(rc);
   }

@@ -18,8 +18,6 @@
 
 namespace ota {
 
-struct LmdbStoreOptions;
-
 // The named databases of the environment (kDbNames in lmdb_env.cc).
 enum class LmdbTable : size_t {
   kMeta,
@@ -49,7 +47,8 @@ class LmdbEnv {
 
   // Creates the directory (owner-only) and the databases if missing, and
   // checks (or migrates) the schema, in one transaction it commits.
-  void open(const LmdbStoreOptions& opts);
+  // `map_size`: the largest the database may grow (address space, not disk).
+  void open(size_t map_size);
 
   // Which transaction is open: state kept beside it (the pending version
   // counts) belongs to this one only.

@@ -36,7 +36,7 @@ void move_count(TaskCounts& counts, std::optional<TaskState> from,
 std::unique_ptr<LmdbStore> LmdbStore::open(const std::string& dir,
                                            const LmdbStoreOptions& opts) {
   auto env = std::make_unique<LmdbEnv>(dir);
-  env->open(opts);
+  env->open(opts.map_size);
   std::unique_ptr<LmdbStore> store(new LmdbStore(std::move(env), opts.device_cache_entries));
   store->build_version_counts();
   return store;
