@@ -237,6 +237,40 @@ TEST_F(EngineTest, ProgressWithoutActiveTaskChangesNothing) {
   EXPECT_EQ(task(j.id, "d1").state, TaskState::kNotified);
 }
 
+// The steps of an upgrade in progress (the per-report path that reaches the
+// task through its device alone): a report naming another job, or for
+// another module, changes nothing; a repeat changes nothing; the next step
+// is kept, in the history too; then the device finishes.
+TEST_F(EngineTest, StepsInProgressMoveOnlyTheirOwnTask) {
+  report("d1", "1.0.0");
+  Job j = job(package("2.0.0").id, {"d1"});
+  engine_->run_due(kT0, out_);
+  EXPECT_EQ(progress("d1", 10, "downloading"), ReportOutcome::kApplied);  // NOTIFIED -> IN_PROGRESS
+  ProgressReport other_job{{"pk", "d1"}, "default", 20, "downloading"};
+  other_job.job_id = j.id + 1;
+  EXPECT_EQ(engine_->on_progress_report(other_job, kT0 + 1, out_), ReportOutcome::kNoActiveTask);
+  EXPECT_EQ(progress("d1", 20, "downloading", "MCU", kT0 + 2), ReportOutcome::kNoActiveTask);
+  EXPECT_EQ(task(j.id, "d1").step, 10);
+  EXPECT_EQ(progress("d1", 10, "downloading", "default", kT0 + 3), ReportOutcome::kApplied);
+  EXPECT_EQ(task(j.id, "d1").updated_at, kT0) << "a repeat changes nothing";
+  ProgressReport named{{"pk", "d1"}, "default", 30, "writing"};
+  named.job_id = j.id;  // naming its own job is fine
+  EXPECT_EQ(engine_->on_progress_report(named, kT0 + 4, out_), ReportOutcome::kApplied);
+  EXPECT_EQ(progress("d1", 40, "writing", "default", kT0 + 5), ReportOutcome::kApplied);
+  store_->commit(false);
+  Task t = task(j.id, "d1");
+  EXPECT_EQ(t.state, TaskState::kInProgress);
+  EXPECT_EQ(t.step, 40);
+  EXPECT_EQ(t.detail, "writing");
+  EXPECT_EQ(t.updated_at, kT0 + 5);
+  ASSERT_GE(t.history.size(), 2u);
+  EXPECT_EQ(t.history.back().step, 40);
+  EXPECT_EQ(progress("d2", 40), ReportOutcome::kUnknownDevice);
+  report("d1", "2.0.0", "default", kT0 + 6);
+  EXPECT_EQ(task(j.id, "d1").state, TaskState::kSucceeded);
+  EXPECT_EQ(progress("d1", 50, "", "default", kT0 + 7), ReportOutcome::kNoActiveTask);
+}
+
 TEST_F(EngineTest, TimeoutFailsTaskAtDeadlineNotBefore) {
   report("d1", "1.0.0");
   Job j = job(package("2.0.0").id, {"d1"}, 30);
