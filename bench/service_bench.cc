@@ -19,7 +19,6 @@
 // the messages are built before it, so only the plugin's work counts.
 //
 //   ota_service_bench --db /tmp/sb --devices 20000 --reports 200000 --batch 1000
-#include <sys/resource.h>
 #include <time.h>
 
 #include <CLI/CLI.hpp>
@@ -31,23 +30,11 @@
 #include <vector>
 
 #include "assembly/service_assembly.h"
-
-// Under callgrind (--collect-atstart=no) only the measured phases count.
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define OTA_COLLECT_TOGGLE() CALLGRIND_TOGGLE_COLLECT
-#else
-#define OTA_COLLECT_TOGGLE() ((void)0)
-#endif
+#include "in_process.h"
 
 namespace {
 
-double cpu_seconds() {
-  struct rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
+using ota::bench::cpu_seconds;
 
 ota::TimeMs wall_ms() {
   struct timespec ts;

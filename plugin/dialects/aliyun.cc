@@ -370,15 +370,13 @@ ParseOutcome AliyunDialect::parse(std::string_view topic,
 
 const std::string& AliyunDialect::notification_head(const Package& package,
                                                    const ProductConfig& product) const {
-  if (!last_head_ || last_head_->package != package || last_head_->product != product) {
+  return last_head_.get({package, product}, [&] {
     // A code that is not UTF-8 is left out, as json::set_string() would.
     json::JsonPtr code(json_stringn(product.aliyun_code.data(), product.aliyun_code.size()));
     json::JsonPtr data = upgrade_data(package, product);
-    last_head_ = EncodedHead{package, product,
-                             "{" + (code ? "\"code\":" + json::dump(code.get()) + "," : std::string()) +
-                                 "\"data\":" + json::dump(data.get()) + ",\"id\":"};
-  }
-  return last_head_->json;
+    return "{" + (code ? "\"code\":" + json::dump(code.get()) + "," : std::string()) +
+           "\"data\":" + json::dump(data.get()) + ",\"id\":";
+  });
 }
 
 OutboundMessage AliyunDialect::encode_notification(

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "dialects/dialect.h"
+#include "dialects/last_encoded.h"
 #include "json/flat_json.h"
 
 namespace ota {
@@ -67,12 +68,7 @@ class AliyunDialect final : public Dialect {
   // data object): the notifications of a job all share it, and building and
   // encoding the data object is most of a notified report's cost. On the
   // broker's thread, as parse().
-  struct EncodedHead {
-    Package package;
-    ProductConfig product;
-    std::string json;
-  };
-  mutable std::optional<EncodedHead> last_head_;
+  mutable LastEncoded<Package, ProductConfig> last_head_;
   const std::string& notification_head(const Package& package, const ProductConfig& product) const;
 };
 

@@ -109,17 +109,11 @@ ParseOutcome CtwingDialect::parse(std::string_view topic,
                 : parse_progress(std::move(device), root.get());
 }
 
-OutboundMessage CtwingDialect::encode_notification(
-    const Notification& n, const EncodeContext& ctx) const {
-  OutboundMessage out;
-  out.client_id = std::string(ctx.client_id);
-  if (out.client_id.empty() && identity_ != IdentitySource::kUsername) {
-    out.client_id = n.device.device;
-  }
-  // A shared topic without an addressee would reach every device.
-  if (out.client_id.empty()) return {};
+namespace {
 
-  const Package& p = n.package;
+// The upgrade command: everything in it is the package's and the job's,
+// the same for every device of a job (the addressee is the message's).
+std::string upgrade_payload(const Package& p, JobId job_id) {
   // Key order as seed 002's example.
   json::JsonPtr payload(json_object());
   json_object_set_new(payload.get(), "size",
@@ -139,10 +133,26 @@ OutboundMessage CtwingDialect::encode_notification(
 
   json::JsonPtr root(json_object());
   json_object_set_new(root.get(), "taskId",
-                      json_integer(static_cast<json_int_t>(n.job_id)));
+                      json_integer(static_cast<json_int_t>(job_id)));
   json_object_set_new(root.get(), "payload", payload.release());
+  return json::dump(root.get());
+}
+
+}  // namespace
+
+OutboundMessage CtwingDialect::encode_notification(
+    const Notification& n, const EncodeContext& ctx) const {
+  OutboundMessage out;
+  out.client_id = std::string(ctx.client_id);
+  if (out.client_id.empty() && identity_ != IdentitySource::kUsername) {
+    out.client_id = n.device.device;
+  }
+  // A shared topic without an addressee would reach every device.
+  if (out.client_id.empty()) return {};
   out.topic = std::string(kUpgradeTopic);
-  out.payload = json::dump(root.get());
+  out.payload = last_payload_.get({n.package, n.job_id}, [&] {
+    return upgrade_payload(n.package, n.job_id);
+  });
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "dialects/dialect.h"
+#include "dialects/last_encoded.h"
 
 namespace ota {
 
@@ -52,6 +53,8 @@ class CtwingDialect final : public Dialect {
 
   IdentitySource identity_;
   std::string product_;
+  // The last notification's payload, by package and job (last_encoded.h).
+  mutable LastEncoded<Package, JobId> last_payload_;
 };
 
 }  // namespace ota

@@ -203,9 +203,11 @@ ParseOutcome TencentDialect::parse(std::string_view topic,
                  : parse_progress(std::move(device), report);
 }
 
-OutboundMessage TencentDialect::encode_notification(
-    const Notification& n, const EncodeContext&) const {
-  const Package& p = n.package;
+namespace {
+
+// The update_firmware message: everything in it is the package's and the
+// job's, the same for every device of a job.
+std::string update_firmware_payload(const Package& p, JobId job_id) {
   // Keys sorted, as the platform sends them (seed 003's example).
   json::JsonPtr root(json_object());
   json_object_set_new(root.get(), "file_size",
@@ -220,16 +222,24 @@ OutboundMessage TencentDialect::encode_notification(
                        : p.sign);
   if (module) {
     json_object_set_new(root.get(), "task_id",
-                        json_integer(static_cast<json_int_t>(n.job_id)));
+                        json_integer(static_cast<json_int_t>(job_id)));
   }
   json::set_string(root.get(), "type", "update_firmware");
   json::set_string(root.get(), "url", p.url);
   json::set_string(root.get(), "version", p.version);
+  return json::dump(root.get());
+}
 
+}  // namespace
+
+OutboundMessage TencentDialect::encode_notification(
+    const Notification& n, const EncodeContext&) const {
   OutboundMessage out;
   out.topic = std::string(kUpdatePrefix) + n.device.product + "/" +
               n.device.device;
-  out.payload = json::dump(root.get());
+  out.payload = last_payload_.get({n.package, n.job_id}, [&] {
+    return update_firmware_payload(n.package, n.job_id);
+  });
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "dialects/dialect.h"
+#include "dialects/last_encoded.h"
 
 namespace ota {
 
@@ -39,6 +40,10 @@ class TencentDialect final : public Dialect {
   // certificate's CN with use_identity_as_username).
   const IdentityRule& sdk_identity() const override;
   std::optional<DownstreamTopic> downstream_topic(std::string_view topic) const override;
+
+ private:
+  // The last notification's payload, by package and job (last_encoded.h).
+  mutable LastEncoded<Package, JobId> last_payload_;
 };
 
 }  // namespace ota

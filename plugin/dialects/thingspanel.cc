@@ -102,11 +102,12 @@ ParseOutcome ThingsPanelDialect::parse(std::string_view topic,
                 : parse_progress(std::move(device), root.get());
 }
 
-OutboundMessage ThingsPanelDialect::encode_notification(
-    const Notification& n, const EncodeContext&) const {
-  const Package& p = n.package;
-  // Keys, order and types as seed 004's example: "id" a string, "code" the
-  // number 200, "signMethod" spelt "Md5" (its table's "MD5" aside).
+namespace {
+
+// The notification's params: the package's, the same for every device.
+std::string upgrade_params(const Package& p) {
+  // Keys, order and types as seed 004's example: "signMethod" spelt "Md5"
+  // (its table's "MD5" aside).
   json::JsonPtr params(json_object());
   json::set_string(params.get(), "version", p.version);
   json_object_set_new(params.get(), "size",
@@ -127,15 +128,20 @@ OutboundMessage ThingsPanelDialect::encode_notification(
       json_object_set_new(params.get(), "extData", ext.release());
     }
   }
+  return json::dump(params.get());
+}
 
-  json::JsonPtr root(json_object());
-  json::set_string(root.get(), "id", std::to_string(n.at));
-  json_object_set_new(root.get(), "code", json_integer(200));
-  json_object_set_new(root.get(), "params", params.release());
+}  // namespace
 
+OutboundMessage ThingsPanelDialect::encode_notification(
+    const Notification& n, const EncodeContext&) const {
+  // {"id":"<time>","code":200,"params":{...}}: "id" a string, "code" the
+  // number 200, as seed 004's example; the id is digits, so it needs no
+  // escaping.
   OutboundMessage out;
   out.topic = std::string(kUpgradePrefix) + n.device.device;
-  out.payload = json::dump(root.get());
+  out.payload = "{\"id\":\"" + std::to_string(n.at) + "\",\"code\":200,\"params\":" +
+                last_params_.get({n.package}, [&] { return upgrade_params(n.package); }) + "}";
   return out;
 }
 

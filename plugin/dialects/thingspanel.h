@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "dialects/dialect.h"
+#include "dialects/last_encoded.h"
 
 namespace ota {
 
@@ -41,6 +42,8 @@ class ThingsPanelDialect final : public Dialect {
 
  private:
   std::string product_;
+  // The last notification's params, by package (last_encoded.h).
+  mutable LastEncoded<Package> last_params_;
 };
 
 }  // namespace ota
