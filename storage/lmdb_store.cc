@@ -327,20 +327,6 @@ const Task* LmdbStore::find_task(JobId job, const DeviceKey& device) {
   return &tasks_.put(TaskId{job, device}, decode_task(*bytes));
 }
 
-Task* LmdbStore::change_task(JobId job, const DeviceKey& device) {
-  forget_failed_transaction();
-  // One lookup when cached (a progress step reads its task just before).
-  // A begin() that throws leaves it marked dirty but unchanged: the lost
-  // batch clears the cache.
-  Task* task = tasks_.change(TaskRef{job, device});
-  if (task == nullptr) {
-    if (find_task(job, device) == nullptr) return nullptr;  // cached on the way
-    task = tasks_.change(TaskRef{job, device});
-  }
-  env_->begin();  // the write belongs to the open batch
-  return task;
-}
-
 std::optional<Task> LmdbStore::get_task(JobId job, const DeviceKey& device) {
   const Task* found = find_task(job, device);
   return found ? std::optional<Task>(*found) : std::nullopt;

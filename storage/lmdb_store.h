@@ -102,7 +102,6 @@ class LmdbStore final : public TransactionalStore {
 
   std::optional<Task> get_task(JobId job, const DeviceKey& device) override;
   const Task* find_task(JobId job, const DeviceKey& device) override;
-  Task* change_task(JobId job, const DeviceKey& device) override;
   bool put_task(const Task& task) override;
   std::optional<JobId> active_job(const DeviceKey& device) override;
   const Task* find_active_task(const DeviceKey& device) override;

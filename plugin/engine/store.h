@@ -103,17 +103,15 @@ class Store {
   // Returns false, writing nothing, if the task is active and the device
   // already has an active task of another job.
   virtual bool put_task(const Task& task) = 0;
-  // A stored task to change in place within its state (step, detail,
+  // The job whose task is active for the device, if any.
+  virtual std::optional<JobId> active_job(const DeviceKey& device) = 0;
+  // That job's task (null: none): what a progress report reads, with one
+  // lookup of the device instead of one per record.
+  virtual const Task* find_active_task(const DeviceKey& device) = 0;
+  // The same task to change in place within its state (step, detail,
   // history: nothing that moves an index or a count), written with the
   // batch as put_task would write it; null when there is none. Valid until
   // the next call of this store.
-  virtual Task* change_task(JobId job, const DeviceKey& device) = 0;
-  // The job whose task is active for the device, if any.
-  virtual std::optional<JobId> active_job(const DeviceKey& device) = 0;
-  // That job's task (null: none), and the same to change in place as
-  // change_task() does: what a progress report reads and writes, with one
-  // lookup of the device instead of one per record.
-  virtual const Task* find_active_task(const DeviceKey& device) = 0;
   virtual Task* change_active_task(const DeviceKey& device) = 0;
   virtual void for_each_task_of_job(JobId job, const Visitor<Task>& visit) = 0;
   // A device's tasks, oldest job first.

@@ -76,10 +76,6 @@ class FaultInjectionStore final : public TransactionalStore {
   const Task* find_task(JobId job, const DeviceKey& device) override {
     return inner_.find_task(job, device);
   }
-  Task* change_task(JobId job, const DeviceKey& device) override {
-    write();
-    return inner_.change_task(job, device);
-  }
   std::optional<Task> get_task(JobId job, const DeviceKey& device) override {
     return inner_.get_task(job, device);
   }

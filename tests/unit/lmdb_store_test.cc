@@ -322,14 +322,14 @@ TEST_F(LmdbStore, TaskRoundTripWithHistory) {
 }
 
 TEST_F(LmdbStore, ATaskChangedInPlaceIsWrittenWithItsBatchOrLostWithIt) {
+  store_->put_device(make_device("prod", "dev-1"));
   Task t = make_task(5, "dev-1", TaskState::kInProgress);
   ASSERT_TRUE(store_->put_task(t));
   store_->commit(false);
   const TaskCounts counts = store_->task_counts();
-  EXPECT_EQ(store_->change_task(5, {"prod", "dev-2"}), nullptr);
-  EXPECT_EQ(store_->change_task(6, t.device), nullptr);
+  EXPECT_EQ(store_->change_active_task({"prod", "dev-2"}), nullptr);
 
-  Task* changed = store_->change_task(5, t.device);
+  Task* changed = store_->change_active_task(t.device);
   ASSERT_NE(changed, nullptr);
   changed->step = 70;
   changed->history.push_back({kNow + 3, TaskState::kInProgress, 70, "downloading"});
@@ -337,7 +337,7 @@ TEST_F(LmdbStore, ATaskChangedInPlaceIsWrittenWithItsBatchOrLostWithIt) {
   store_->abort();  // lost with the batch, even from the cache
   EXPECT_EQ(store_->get_task(5, t.device), t);
 
-  changed = store_->change_task(5, t.device);
+  changed = store_->change_active_task(t.device);
   ASSERT_NE(changed, nullptr);
   changed->step = 80;
   Task expected = *changed;
